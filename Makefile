@@ -1,0 +1,48 @@
+# The project's front door. `make report` and `make test` build .venv from nothing on a fresh machine.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CONFIG ?= data/sample/portfolio.yaml
+
+.PHONY: help setup report test lab validate sample notebook-outputs bench lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)  ## build .venv from the lock file
+
+report: $(STAMP)  ## run the full notebook suite on the sample client into reports/
+	$(BIN)/portfolio-kit run $(CONFIG)
+
+test: $(STAMP)  ## run the whole test suite, notebooks included
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)  ## open JupyterLab on the notebooks
+	$(BIN)/jupyter lab notebooks/
+
+validate: $(STAMP)  ## check a client's data: make validate CONFIG=path/to/portfolio.yaml
+	$(BIN)/portfolio-kit validate $(CONFIG)
+
+sample: $(STAMP)  ## regenerate the committed sample client in data/sample/
+	$(BIN)/portfolio-kit sample --out data/sample
+
+notebook-outputs: $(STAMP)  ## re-execute notebooks on the sample and store the key-figure outputs nbval compares
+	$(BIN)/python -m portfolio_kit.notebook_outputs notebooks
+
+bench: $(STAMP)  ## run the benchmarks (minutes; see benchmarks/README.md)
+	$(BIN)/python -m benchmarks.run
+
+lock: $(STAMP)  ## re-resolve requirements.lock from pyproject.toml (needs network)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/python -m uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes \
+	    --universal -o requirements.lock
+
+clean:  ## remove .venv (reports are never deleted by make)
+	rm -rf $(VENV)

@@ -1,0 +1,98 @@
+"""The canonical data model: the four tables every analysis reads.
+
+Each table is a pandas DataFrame with the columns below (``required`` ones must be present in the client's
+export after the column map; optional ones are added empty when absent). Extra client columns are kept.
+
+customers
+    ``customer_id`` (str, unique), ``name``, ``customer_type`` (B2B/B2C), ``sector``, ``region``,
+    ``channel``, ``size_class``, ``credit_limit`` (float, currency), ``payment_terms_days`` (float, days),
+    ``since`` (date the relationship started).
+transactions
+    ``customer_id``, ``date``, ``amount`` (float; negative = return or credit note, kept and flagged in
+    ``is_return``), optional ``margin`` (float, currency), ``product``, ``channel``.
+invoices
+    ``invoice_id`` (str, unique), ``customer_id``, ``issue_date``, ``due_date``, ``amount`` (float; negative
+    = credit note), ``paid_date`` (empty = open), optional ``paid_amount`` (float; empty = ``amount`` when
+    paid, 0 when open).
+snapshots
+    ``customer_id``, ``snapshot_date``, ``rating`` (str, ordered scale), ``failure_score``,
+    ``delinquency_score``, ``credit_limit``, ``officers`` (str), ``share_capital``; one file per date,
+    stacked into one frame with ``snapshot_date`` telling them apart.
+
+Identifiers are always strings (leading zeros are kept); dates are ``datetime64[ns]`` without time zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Column", "TABLES", "TABLE_KEYS", "columns"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column: its name, kind (``id``, ``str``, ``float``, ``date``) and whether required."""
+
+    name: str
+    kind: str
+    required: bool = True
+
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "customers": (
+        Column("customer_id", "id"),
+        Column("name", "str", required=False),
+        Column("customer_type", "str", required=False),
+        Column("sector", "str", required=False),
+        Column("region", "str", required=False),
+        Column("channel", "str", required=False),
+        Column("size_class", "str", required=False),
+        Column("credit_limit", "float", required=False),
+        Column("payment_terms_days", "float", required=False),
+        Column("since", "date", required=False),
+    ),
+    "transactions": (
+        Column("customer_id", "id"),
+        Column("date", "date"),
+        Column("amount", "float"),
+        Column("margin", "float", required=False),
+        Column("product", "str", required=False),
+        Column("channel", "str", required=False),
+    ),
+    "invoices": (
+        Column("invoice_id", "id"),
+        Column("customer_id", "id"),
+        Column("issue_date", "date"),
+        Column("due_date", "date"),
+        Column("amount", "float"),
+        Column("paid_date", "date", required=False),
+        Column("paid_amount", "float", required=False),
+    ),
+    "snapshots": (
+        Column("customer_id", "id"),
+        Column("snapshot_date", "date"),
+        Column("rating", "str", required=False),
+        Column("failure_score", "float", required=False),
+        Column("delinquency_score", "float", required=False),
+        Column("credit_limit", "float", required=False),
+        Column("officers", "str", required=False),
+        Column("share_capital", "float", required=False),
+    ),
+}
+
+#: Columns whose combination must be unique in each table.
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "customers": ("customer_id",),
+    "transactions": (),
+    "invoices": ("invoice_id",),
+    "snapshots": ("customer_id", "snapshot_date"),
+}
+
+
+def columns(table: str, kind: str | None = None, required: bool | None = None) -> list[str]:
+    """Canonical column names of ``table``, optionally only those of one ``kind`` or requiredness."""
+    return [
+        c.name
+        for c in TABLES[table]
+        if (kind is None or c.kind == kind) and (required is None or c.required == required)
+    ]
