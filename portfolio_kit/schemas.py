@@ -31,11 +31,13 @@ __all__ = ["Column", "TABLES", "TABLE_KEYS", "columns"]
 
 @dataclass(frozen=True)
 class Column:
-    """One canonical column: its name, kind (``id``, ``str``, ``float``, ``date``) and whether required."""
+    """One canonical column: its name, kind (``id``, ``str``, ``float``, ``date``), whether the export must
+    have it, and whether its cells may be empty when it does (``nullable``)."""
 
     name: str
     kind: str
     required: bool = True
+    nullable: bool = False
 
 
 TABLES: dict[str, tuple[Column, ...]] = {
@@ -63,7 +65,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("invoice_id", "id"),
         Column("customer_id", "id"),
         Column("issue_date", "date"),
-        Column("due_date", "date"),
+        Column("due_date", "date", nullable=True),  # empty: issue date + payment terms
         Column("amount", "float"),
         Column("paid_date", "date", required=False),
         Column("paid_amount", "float", required=False),

@@ -1,0 +1,140 @@
+"""The client's config file (``portfolio.yaml``): where the exports are, how to read them, how to map their
+columns to the canonical ones, the as-of date and the analysis parameters.
+
+Paths in the file are relative to the file itself, so a client's folder can be moved or copied whole.
+
+Examples
+--------
+>>> cfg = load_config("data/sample/portfolio.yaml")          # doctest: +SKIP
+>>> cfg.tables["transactions"].path.name                        # doctest: +SKIP
+'movimenti.csv'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .schemas import TABLES
+
+__all__ = ["ConfigError", "ReadOptions", "TableConfig", "PortfolioConfig", "load_config"]
+
+
+class ConfigError(ValueError):
+    """The config file is missing, not YAML, or does not have the expected shape."""
+
+
+class ReadOptions(BaseModel):
+    """How to read one export. ``None`` means: detect it (CSV separator, decimal mark, encoding, dates)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["csv", "excel", "parquet"] | None = None
+    sep: str | None = None
+    decimal: str | None = None
+    thousands: str | None = None
+    encoding: str | None = None
+    date_format: str | None = None
+    sheet: str | int | None = None
+
+
+class TableConfig(ReadOptions):
+    """One canonical table: its file (or glob) and the client-to-canonical column map."""
+
+    path: Path
+    columns: dict[str, str] = Field(default_factory=dict)
+    snapshot_date_from_filename: str | None = None
+
+    @field_validator("columns")
+    @classmethod
+    def _targets_unique(cls, v: dict[str, str]) -> dict[str, str]:
+        seen: dict[str, str] = {}
+        for client, canonical in v.items():
+            if canonical in seen:
+                raise ValueError(f"columns {seen[canonical]!r} and {client!r} both map to {canonical!r}")
+            seen[canonical] = client
+        return v
+
+
+class PortfolioConfig(BaseModel):
+    """Typed content of ``portfolio.yaml`` (see ``data/sample/portfolio.yaml`` for a commented example)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    as_of: dt.date
+    currency: str = "EUR"
+    language: Literal["en", "it"] = "en"
+    reports: Path | None = None
+    read: ReadOptions = Field(default_factory=ReadOptions)
+    tables: dict[str, TableConfig]
+    parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    alerts: list[dict[str, Any]] | None = None
+    source: Path | None = None  # the YAML file this config was read from
+
+    @field_validator("tables")
+    @classmethod
+    def _known_tables(cls, v: dict[str, TableConfig]) -> dict[str, TableConfig]:
+        unknown = sorted(set(v) - set(TABLES))
+        if unknown:
+            raise ValueError(f"unknown table(s) {unknown}; expected some of {sorted(TABLES)}")
+        if "transactions" not in v:
+            raise ValueError("a 'transactions' table is required")
+        return v
+
+    def read_options(self, table: str) -> ReadOptions:
+        """The read options of ``table``: the file-wide ``read`` defaults overridden by the table's own."""
+        own = self.tables[table].model_dump(include=set(ReadOptions.model_fields), exclude_unset=True)
+        return self.read.model_copy(update=own)
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML without implicit timestamps: dates are checked (with a readable message) by the model."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _resolve(path: Path | None, base: Path) -> Path | None:
+    if path is None:
+        return None
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else (base / path)
+
+
+def load_config(path: str | Path, as_of: str | dt.date | None = None) -> PortfolioConfig:
+    """Read and check a ``portfolio.yaml``; relative paths become relative to the file.
+
+    ``as_of`` overrides the file's analysis date (as scheduled runs do with ``--as-of``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    if as_of is not None:
+        raw["as_of"] = as_of
+    try:
+        cfg = PortfolioConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        raise ConfigError(f"{path}: {problems}") from None
+    base = path.resolve().parent
+    for table in cfg.tables.values():
+        table.path = _resolve(table.path, base)
+    cfg.reports = _resolve(cfg.reports, base)
+    cfg.source = path.resolve()
+    return cfg

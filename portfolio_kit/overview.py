@@ -1,0 +1,88 @@
+"""Data overview: what the portfolio holds, revenue over time, customers by attribute."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["revenue_by_period", "customer_mix", "portfolio_figures"]
+
+_PERIODS = {"M": "M", "Q": "Q", "Y": "Y", "W": "W"}
+
+
+def revenue_by_period(transactions: pd.DataFrame, customers: pd.DataFrame | None = None, freq: str = "M",
+                      by: str | None = None) -> pd.DataFrame:
+    """Net revenue, margin, returns, active customers and transactions per calendar period.
+
+    Parameters
+    ----------
+    transactions : canonical transactions (``customer_id``, ``date``, ``amount``, optional ``margin``).
+    customers : canonical customers, needed when ``by`` names a customer attribute (e.g. ``sector``).
+    freq : ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``.
+    by : optional column of ``transactions`` or ``customers`` to split by.
+
+    Returns
+    -------
+    DataFrame with ``period`` (period start date), [``by``], ``revenue`` (net of returns), ``returns``
+    (sum of negative amounts, <= 0), ``margin``, ``customers`` (distinct buyers) and ``transactions``.
+    """
+    if freq not in _PERIODS:
+        raise ValueError(f"freq must be one of {sorted(_PERIODS)}, got {freq!r}")
+    tx = transactions
+    if by is not None and by not in tx.columns:
+        if customers is None or by not in customers.columns:
+            raise ValueError(f"column {by!r} is in neither the transactions nor the customers table")
+        tx = tx.merge(customers[["customer_id", by]], on="customer_id", how="left")
+        tx[by] = tx[by].fillna("(unknown)")
+    keys = [tx["date"].dt.to_period(_PERIODS[freq]).dt.start_time.rename("period")] + ([tx[by]] if by else [])
+    margin = tx["margin"] if "margin" in tx else pd.Series(float("nan"), index=tx.index)
+    frame = pd.DataFrame({"revenue": tx["amount"], "returns": tx["amount"].clip(upper=0), "margin": margin,
+                          "customer_id": tx["customer_id"]})
+    out = frame.groupby(keys, observed=True).agg(revenue=("revenue", "sum"), returns=("returns", "sum"),
+                                                 margin=("margin", "sum"), customers=("customer_id", "nunique"),
+                                                 transactions=("revenue", "size"))
+    return out.reset_index()
+
+
+def customer_mix(customers: pd.DataFrame, attributes: list[str],
+                 transactions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Customers per value of each attribute (long table), with their share and, when transactions are
+    given, their net revenue and its share. Missing values count as ``(unknown)``; absent attributes are
+    skipped.
+
+    Returns
+    -------
+    DataFrame with ``attribute``, ``value``, ``customers``, ``share`` [, ``revenue``, ``revenue_share``].
+    """
+    revenue = transactions.groupby("customer_id")["amount"].sum() if transactions is not None else None
+    parts = []
+    for attribute in (a for a in attributes if a in customers.columns):
+        groups = customers[attribute].astype("string").fillna("(unknown)").to_numpy()
+        part = customers.groupby(groups).size().rename("customers").to_frame()
+        part["share"] = part["customers"] / part["customers"].sum()
+        if revenue is not None:
+            part["revenue"] = customers["customer_id"].map(revenue).fillna(0.0).groupby(groups).sum()
+            part["revenue_share"] = part["revenue"] / part["revenue"].sum()
+        parts.append(part.sort_values("customers", ascending=False).rename_axis("value").reset_index()
+                     .assign(attribute=attribute))
+    if not parts:
+        raise ValueError(f"customers have none of the columns {attributes}")
+    out = pd.concat(parts, ignore_index=True)
+    return out[["attribute", "value"] + [c for c in out.columns if c not in ("attribute", "value")]]
+
+
+def portfolio_figures(portfolio) -> dict[str, object]:
+    """Headline numbers of a loaded :class:`~portfolio_kit.io.Portfolio`."""
+    tx, inv = portfolio.transactions, portfolio.invoices
+    paid = inv["paid_amount"].fillna(inv["amount"].where(inv["paid_date"].notna(), 0.0))
+    return {
+        "customers": int(portfolio.customers["customer_id"].nunique()),
+        "buying customers": int(tx["customer_id"].nunique()),
+        "transactions": int(len(tx)),
+        "first transaction": str(tx["date"].min().date()) if len(tx) else "",
+        "last transaction": str(tx["date"].max().date()) if len(tx) else "",
+        "net revenue": round(float(tx["amount"].sum()), 2),
+        "returns and credit notes": int((tx["amount"] < 0).sum()),
+        "invoices": int(len(inv)),
+        "outstanding receivables": round(float((inv["amount"] - paid).sum()), 2),
+        "data warnings": len(portfolio.report.warnings),
+    }

@@ -1,0 +1,378 @@
+"""Run the notebook suite with papermill into an immutable, versioned report.
+
+A run lands in ``<reports>/<client>/<as_of>/<run_id>/`` where ``run_id`` = UTC start time (sortable) +
+a short hash of (parameters, input file hashes). It is assembled in a hidden ``.<run_id>.partial/`` folder
+and renamed into place only when complete; a failed run is renamed to ``<run_id>.failed/`` with the
+executed notebook showing the failing cell. Nothing existing is ever overwritten or deleted.
+
+A run folder holds::
+
+    index.html                 links to every notebook page, with the run's key figures
+    NN_name.html               one page per notebook, without code (nbconvert ``exclude_input``)
+    notebooks/NN_name.ipynb    the executed notebooks
+    tables/*.csv, tables/<client>_<as_of>.xlsx    every table the notebooks saved, one sheet each
+    key_figures/<name>.json    each notebook's headline numbers
+    manifest.json              parameters, input SHA-256, package versions, git commit, timings, status
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import hashlib
+import html
+import json
+import logging
+import os
+import platform
+import subprocess
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+import nbformat
+import papermill
+import yaml
+from nbconvert import HTMLExporter
+
+from .config import PortfolioConfig
+from .tables import read_key_figures, write_workbook
+
+__all__ = ["NOTEBOOKS_DIR", "DEFAULT_REPORTS", "RunError", "ParameterError", "RunFailed", "Param", "discover_notebooks",
+           "notebook_parameters", "plan_run", "run_suite", "list_runs", "previous_run", "RUNNER_PARAMETERS"]
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+DEFAULT_REPORTS = PROJECT_ROOT / "reports"
+KERNEL_NAME = "python3"
+#: Parameters the runner itself supplies; every notebook declares the first three.
+RUNNER_PARAMETERS = ("config_path", "as_of", "output_dir", "pseudonymise", "previous_run")
+REQUIRED_PARAMETERS = RUNNER_PARAMETERS[:3]
+_VERSIONED = ("portfolio-kit", "pandas", "numpy", "scipy", "statsmodels", "lifetimes", "seaborn",
+              "matplotlib", "papermill", "nbconvert", "pandera", "pyarrow", "openpyxl")
+
+
+class RunError(RuntimeError):
+    """A run could not start (bad notebook selection, missing files, ...)."""
+
+
+class ParameterError(RunError):
+    """A parameter is unknown to a notebook or has the wrong type."""
+
+
+class RunFailed(RunError):
+    """A notebook failed; the run was kept as ``<run_id>.failed/``."""
+
+    def __init__(self, message: str, run_dir: Path):
+        super().__init__(message)
+        self.run_dir = run_dir
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a notebook's ``parameters`` cell."""
+
+    name: str
+    type: str
+    default: str
+    help: str
+
+
+@dataclass
+class NotebookPlan:
+    path: Path
+    parameters: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return notebook_name(self.path)
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    manifest: dict = field(default_factory=dict)
+
+    @property
+    def index(self) -> Path:
+        return self.run_dir / "index.html"
+
+
+def notebook_name(path: Path) -> str:
+    """``03_clv.ipynb`` -> ``clv``."""
+    stem = Path(path).stem
+    prefix, _, rest = stem.partition("_")
+    return rest if prefix.isdigit() and rest else stem
+
+
+def discover_notebooks(folder: Path = NOTEBOOKS_DIR, only: list[str] | None = None) -> list[Path]:
+    """The suite in reading order (``NN_*.ipynb``), or the notebooks named in ``only`` (``clv`` or
+    ``03_clv``)."""
+    suite = sorted(p for p in Path(folder).glob("[0-9][0-9]_*.ipynb"))
+    if not suite:
+        raise RunError(f"no notebooks NN_*.ipynb in {folder}")
+    if not only:
+        return suite
+    by_name = {notebook_name(p): p for p in suite} | {p.stem: p for p in suite}
+    unknown = [n for n in only if n not in by_name]
+    if unknown:
+        raise RunError(f"unknown notebook(s) {unknown}; the suite has {[notebook_name(p) for p in suite]}")
+    return sorted({by_name[n] for n in only})
+
+
+def notebook_parameters(path: Path) -> dict[str, Param]:
+    """The parameters a notebook takes (from its cell tagged ``parameters``), with types, defaults, help."""
+    found = papermill.inspect_notebook(str(path))
+    return {n: Param(n, p["inferred_type_name"], p["default"], p["help"]) for n, p in found.items()}
+
+
+_TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
+
+
+def _coerce(value: Any, type_name: str, where: str) -> Any:
+    """``value`` as the declared type (strings from the command line are parsed), or a ParameterError."""
+    base = type_name.split("[")[0].strip().lower()
+    if base in ("none", "any", ""):
+        return value
+    try:
+        if isinstance(value, str) and base in ("int", "float"):
+            return {"int": int, "float": float}[base](value)
+        if isinstance(value, str) and base == "bool":
+            if value.lower() in _TRUE | _FALSE:
+                return value.lower() in _TRUE
+            raise ValueError
+        if isinstance(value, str) and base in ("list", "dict"):
+            value = yaml.safe_load(value)
+        if base == "str" and isinstance(value, (dt.date, int, float)) and not isinstance(value, bool):
+            return value.isoformat() if isinstance(value, dt.date) else str(value)
+    except (ValueError, yaml.YAMLError):
+        raise ParameterError(f"{where}: expected {type_name}, got {value!r}") from None
+    expected = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "list": (list,),
+                "dict": (dict,)}.get(base)
+    if expected and (not isinstance(value, expected) or (base != "bool" and isinstance(value, bool))):
+        raise ParameterError(f"{where}: expected {type_name}, got {type(value).__name__} {value!r}")
+    return float(value) if base == "float" else value
+
+
+def plan_run(cfg: PortfolioConfig, notebooks: list[Path], overrides: dict[str, Any] | None = None,
+             runner_values: dict[str, Any] | None = None) -> list[NotebookPlan]:
+    """Each notebook with its validated parameters: runner values, then the config's ``parameters.<name>``,
+    then command-line ``overrides`` (applied to every selected notebook that declares them).
+
+    Raises :class:`ParameterError` naming the notebook and parameter for an unknown name or a wrong type.
+    """
+    overrides = overrides or {}
+    names = {notebook_name(p) for p in notebooks}
+    all_names = {notebook_name(p) for p in discover_notebooks(notebooks[0].parent)} if notebooks else set()
+    stray = sorted(set(cfg.parameters) - all_names)
+    if stray:
+        raise ParameterError(f"{cfg.source}: parameters for unknown notebook(s) {stray}")
+    declared_anywhere: set[str] = set()
+    plans = []
+    for path in notebooks:
+        declared = notebook_parameters(path)
+        declared_anywhere |= set(declared)
+        name = notebook_name(path)
+        missing = [p for p in REQUIRED_PARAMETERS if p not in declared]
+        if missing:
+            raise ParameterError(f"notebook {path.name}: its parameters cell must declare {missing}")
+        values: dict[str, Any] = {k: v for k, v in (runner_values or {}).items() if k in declared}
+        for source, given in ((f"config parameters.{name}", cfg.parameters.get(name, {})),
+                              ("-p", {k: v for k, v in overrides.items() if k in declared})):
+            for key, value in given.items():
+                if key not in declared:
+                    raise ParameterError(f"notebook {path.name}: unknown parameter {key!r} (from {source}); "
+                                         f"it takes {sorted(declared)}")
+                if key in RUNNER_PARAMETERS:
+                    raise ParameterError(f"notebook {path.name}: parameter {key!r} is set by the runner")
+                values[key] = _coerce(value, declared[key].type, f"notebook {path.name}, parameter {key!r}")
+        plans.append(NotebookPlan(path, values))
+    unused = sorted(set(overrides) - declared_anywhere)
+    if unused:
+        raise ParameterError(f"-p {unused[0]}: no selected notebook ({', '.join(sorted(names))}) takes it")
+    return plans
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_files(cfg: PortfolioConfig) -> list[Path]:
+    """The config file and every export it points at."""
+    files = [cfg.source] if cfg.source else []
+    for table in cfg.tables.values():
+        pattern = str(table.path)
+        files += sorted(map(Path, glob.glob(pattern))) if any(c in pattern for c in "*?[") else [table.path]
+    return [f for f in files if f.is_file()]
+
+
+def _git_commit() -> dict[str, Any] | None:
+    if not (PROJECT_ROOT / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(PROJECT_ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return {"commit": head, "dirty": bool(dirty)}
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def reports_root(cfg: PortfolioConfig, override: str | Path | None = None) -> Path:
+    return Path(override) if override else (cfg.reports or DEFAULT_REPORTS)
+
+
+def list_runs(root: Path, client: str | None = None) -> list[dict[str, Any]]:
+    """Every run under ``root`` (optionally one client's), oldest first: path, status, as-of, key figures."""
+    runs = []
+    for manifest in sorted(Path(root).glob(f"{client or '*'}/*/*/manifest.json")):
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        runs.append({"path": manifest.parent, "client": data.get("client"), "as_of": data.get("as_of"),
+                     "run_id": data.get("run_id"), "status": data.get("status"),
+                     "key_figures": read_key_figures(manifest.parent)})
+    return sorted(runs, key=lambda r: (str(r["client"]), str(r["as_of"]), str(r["run_id"])))
+
+
+def previous_run(root: Path, client: str, as_of: dt.date) -> Path | None:
+    """The newest complete run of ``client`` with an earlier as-of date (for monitoring diffs)."""
+    earlier = [r for r in list_runs(root, client) if r["status"] == "success" and str(r["as_of"]) < as_of.isoformat()]
+    return earlier[-1]["path"] if earlier else None
+
+
+def _run_id(start: dt.datetime, params: list[NotebookPlan], hashes: dict[str, str]) -> str:
+    payload = json.dumps({"params": {p.name: p.parameters for p in params}, "inputs": hashes},
+                         sort_keys=True, default=str)
+    return f"{start:%Y%m%dT%H%M%S}.{start.microsecond // 1000:03d}Z-{hashlib.sha256(payload.encode()).hexdigest()[:8]}"
+
+
+def _export_html(executed: Path, target: Path, title: str) -> None:
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4),
+                                          resources={"metadata": {"name": title}})
+    target.write_text(body, encoding="utf-8")
+
+
+def _index_html(cfg: PortfolioConfig, manifest: dict, key_figures: dict[str, dict]) -> str:
+    esc = html.escape
+    rows = []
+    for nb in manifest["notebooks"]:
+        figures = key_figures.get(nb["name"], {})
+        items = "".join(f"<li>{esc(str(k))}: <b>{esc(_fmt(v))}</b></li>" for k, v in figures.items())
+        rows.append(f'<section><h2><a href="{esc(nb["html"])}">{esc(nb["title"])}</a></h2>'
+                    f'<p class="meta">{esc(nb["status"])} in {nb["seconds"]:.1f} s</p><ul>{items}</ul></section>')
+    return f"""<!DOCTYPE html>
+<html lang="{esc(cfg.language)}"><head><meta charset="utf-8">
+<title>{esc(cfg.client)} portfolio report as of {esc(manifest['as_of'])}</title>
+<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;color:#222}}
+section{{border-top:1px solid #ddd;padding:.5rem 0}} .meta{{color:#777;font-size:.9em}}</style>
+</head><body>
+<h1>{esc(cfg.client)}: customer portfolio as of {esc(manifest['as_of'])}</h1>
+<p class="meta">Run {esc(manifest['run_id'])}. Tables: <a href="{esc(manifest['workbook'] or '')}">Excel workbook</a>
+and <a href="tables/">CSV files</a>.</p>
+{''.join(rows)}
+</body></html>
+"""
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def _title(path: Path) -> str:
+    return notebook_name(path).replace("_", " ").capitalize()
+
+
+def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides: dict[str, Any] | None = None,
+              reports: str | Path | None = None, notebooks_dir: Path = NOTEBOOKS_DIR, pseudonymise: bool = False,
+              progress: Callable[[dict], None] | None = None) -> RunResult:
+    """Execute the suite (or ``only`` some notebooks) on ``cfg`` into a new run folder.
+
+    Raises :class:`ParameterError` before anything runs for bad parameters, and :class:`RunFailed` (after
+    keeping ``<run_id>.failed/``) when a notebook fails.
+    """
+    emit = progress or (lambda event: None)
+    notebooks = discover_notebooks(notebooks_dir, only)
+    root = reports_root(cfg, reports)
+    prev = previous_run(root, cfg.client, cfg.as_of)
+    runner_values = {"config_path": str(cfg.source), "as_of": cfg.as_of.isoformat(), "pseudonymise": pseudonymise,
+                     "previous_run": str(prev) if prev else ""}
+    plans = plan_run(cfg, notebooks, overrides, runner_values)
+    start = dt.datetime.now(dt.timezone.utc)
+    hashes = {str(p.relative_to(cfg.source.parent) if p.is_relative_to(cfg.source.parent) else p): _sha256(p)
+              for p in input_files(cfg)}
+    run_id = _run_id(start, plans, hashes)
+    parent = root / cfg.client / cfg.as_of.isoformat()
+    parent.mkdir(parents=True, exist_ok=True)
+    final, partial = parent / run_id, parent / f".{run_id}.partial"
+    if final.exists() or partial.exists():
+        raise RunError(f"{final} exists already; runs are never overwritten")
+    partial.mkdir()
+    (partial / "notebooks").mkdir()
+    manifest: dict[str, Any] = {
+        "client": cfg.client, "as_of": cfg.as_of.isoformat(), "run_id": run_id, "status": "running",
+        "started": start.isoformat(), "config": str(cfg.source), "inputs": hashes, "versions": _versions(),
+        "git": _git_commit(), "previous_run": runner_values["previous_run"], "pseudonymised": pseudonymise,
+        "kernel": KERNEL_NAME, "notebooks": [], "workbook": None,
+    }
+    failure = None
+    for i, plan in enumerate(plans, 1):
+        params = dict(plan.parameters, output_dir=str(partial))
+        executed = partial / "notebooks" / plan.path.name
+        entry = {"name": plan.name, "notebook": f"notebooks/{plan.path.name}", "html": f"{plan.path.stem}.html",
+                 "title": _title(plan.path), "parameters": {k: v for k, v in params.items() if k != "output_dir"}}
+        emit({"event": "start", "notebook": plan.name, "index": i, "total": len(plans)})
+        t0 = time.perf_counter()
+        try:
+            papermill.execute_notebook(str(plan.path), str(executed), parameters=params, kernel_name=KERNEL_NAME,
+                                       cwd=str(plan.path.parent), progress_bar=False, log_output=False)
+            entry["status"] = "success"
+        except papermill.PapermillExecutionError as exc:
+            entry["status"] = "failed"
+            failure = (f"notebook {plan.path.name} failed in cell {exc.cell_index} (execution count "
+                       f"{exc.exec_count}): {exc.ename}: {exc.evalue}")
+        except Exception as exc:  # kernel died, notebook unreadable...
+            entry["status"] = "failed"
+            failure = f"notebook {plan.path.name} could not run: {type(exc).__name__}: {exc}"
+        entry["seconds"] = round(time.perf_counter() - t0, 3)
+        manifest["notebooks"].append(entry)
+        emit({"event": "end", "notebook": plan.name, "index": i, "total": len(plans), "status": entry["status"],
+              "seconds": entry["seconds"]})
+        if executed.exists():
+            _export_html(executed, partial / entry["html"], entry["title"])
+        if failure:
+            break
+    end = dt.datetime.now(dt.timezone.utc)
+    manifest.update(status="failed" if failure else "success", finished=end.isoformat(),
+                    seconds=round((end - start).total_seconds(), 3), error=failure)
+    workbook = write_workbook(partial / "tables", partial / "tables" / f"{cfg.client}_{cfg.as_of.isoformat()}.xlsx")
+    manifest["workbook"] = str(workbook.relative_to(partial)) if workbook else None
+    (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    (partial / "index.html").write_text(_index_html(cfg, manifest, read_key_figures(partial)), encoding="utf-8")
+    target = parent / f"{run_id}.failed" if failure else final
+    os.rename(partial, target)
+    if failure:
+        raise RunFailed(f"{failure}; the partial run is kept in {target}", target)
+    return RunResult(target, manifest)
+

@@ -1,0 +1,62 @@
+"""Tables a notebook hands to its run: CSV per table, key figures per notebook, one Excel workbook per run.
+
+Notebooks call :func:`save_table` and :func:`save_key_figures` with the run's ``output_dir`` parameter; with
+an empty ``output_dir`` (an analyst's interactive session) nothing is written and the table is only shown.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["save_table", "save_key_figures", "read_key_figures", "write_workbook"]
+
+_EXCEL_SHEET_CHARS = 31
+
+
+def save_table(table: pd.DataFrame, name: str, output_dir: str | Path | None) -> pd.DataFrame:
+    """Write ``table`` to ``<output_dir>/tables/<name>.csv`` (UTF-8, ISO dates) and return it for display."""
+    if output_dir:
+        folder = Path(output_dir) / "tables"
+        folder.mkdir(parents=True, exist_ok=True)
+        table.to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d")
+    return table
+
+
+def save_key_figures(figures: dict[str, object], notebook: str, output_dir: str | Path | None) -> pd.DataFrame:
+    """Record a notebook's headline numbers (shown on the run's index page); returns them as a table.
+
+    Values must be numbers or short strings; floats are kept as they are (rounding is the reader's choice).
+    """
+    clean = {k: (v.item() if hasattr(v, "item") else v) for k, v in figures.items()}
+    if output_dir:
+        folder = Path(output_dir) / "key_figures"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{notebook}.json").write_text(json.dumps(clean, indent=2, default=str), encoding="utf-8")
+    return pd.DataFrame({"figure": list(clean), "value": list(clean.values())})
+
+
+def read_key_figures(run_dir: str | Path) -> dict[str, dict[str, object]]:
+    """Key figures of a run, by notebook name."""
+    folder = Path(run_dir) / "key_figures"
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
+
+
+def write_workbook(tables_dir: str | Path, path: str | Path) -> Path | None:
+    """Gather every ``*.csv`` of ``tables_dir`` into one Excel workbook, a sheet per table."""
+    csvs = sorted(Path(tables_dir).glob("*.csv"))
+    if not csvs:
+        return None
+    used: set[str] = set()
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for csv in csvs:
+            sheet = csv.stem[:_EXCEL_SHEET_CHARS]
+            n = 1
+            while sheet in used:
+                n += 1
+                sheet = f"{csv.stem[:_EXCEL_SHEET_CHARS - 3]}~{n}"
+            used.add(sheet)
+            pd.read_csv(csv).to_excel(writer, sheet_name=sheet, index=False)
+    return Path(path)
