@@ -17,6 +17,7 @@ A run folder holds::
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import glob
 import hashlib
@@ -38,6 +39,7 @@ import yaml
 from nbconvert import HTMLExporter
 
 from .config import PortfolioConfig
+from .io import DataValidationError, check_portfolio
 from .tables import read_key_figures, write_workbook
 
 __all__ = ["NOTEBOOKS_DIR", "DEFAULT_REPORTS", "RunError", "ParameterError", "RunFailed", "Param", "discover_notebooks",
@@ -85,7 +87,12 @@ class Param:
 @dataclass
 class NotebookPlan:
     path: Path
-    parameters: dict[str, Any]
+    parameters: dict[str, Any]  # what the runner injects
+    defaults: dict[str, Any] = field(default_factory=dict)  # the notebook's own values for the rest
+
+    @property
+    def effective(self) -> dict[str, Any]:
+        return self.defaults | self.parameters
 
     @property
     def name(self) -> str:
@@ -158,6 +165,13 @@ def _coerce(value: Any, type_name: str, where: str) -> Any:
     return float(value) if base == "float" else value
 
 
+def _literal(source: str) -> Any:
+    try:
+        return ast.literal_eval(source)
+    except (ValueError, SyntaxError):
+        return source  # an expression: recorded as written
+
+
 def plan_run(cfg: PortfolioConfig, notebooks: list[Path], overrides: dict[str, Any] | None = None,
              runner_values: dict[str, Any] | None = None) -> list[NotebookPlan]:
     """Each notebook with its validated parameters: runner values, then the config's ``parameters.<name>``,
@@ -190,7 +204,7 @@ def plan_run(cfg: PortfolioConfig, notebooks: list[Path], overrides: dict[str, A
                 if key in RUNNER_PARAMETERS:
                     raise ParameterError(f"notebook {path.name}: parameter {key!r} is set by the runner")
                 values[key] = _coerce(value, declared[key].type, f"notebook {path.name}, parameter {key!r}")
-        plans.append(NotebookPlan(path, values))
+        plans.append(NotebookPlan(path, values, {k: _literal(p.default) for k, p in declared.items()}))
     unused = sorted(set(overrides) - declared_anywhere)
     if unused:
         raise ParameterError(f"-p {unused[0]}: no selected notebook ({', '.join(sorted(names))}) takes it")
@@ -309,7 +323,8 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
               progress: Callable[[dict], None] | None = None) -> RunResult:
     """Execute the suite (or ``only`` some notebooks) on ``cfg`` into a new run folder.
 
-    Raises :class:`ParameterError` before anything runs for bad parameters, and :class:`RunFailed` (after
+    Raises :class:`ParameterError` or :class:`~portfolio_kit.io.DataValidationError` before anything runs
+    for bad parameters or bad data, and :class:`RunFailed` (after
     keeping ``<run_id>.failed/``) when a notebook fails.
     """
     emit = progress or (lambda event: None)
@@ -319,6 +334,9 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
     runner_values = {"config_path": str(cfg.source), "as_of": cfg.as_of.isoformat(), "pseudonymise": pseudonymise,
                      "previous_run": str(prev) if prev else ""}
     plans = plan_run(cfg, notebooks, overrides, runner_values)
+    _, report = check_portfolio(cfg)
+    if not report.ok:
+        raise DataValidationError(report)
     start = dt.datetime.now(dt.timezone.utc)
     hashes = {str(p.relative_to(cfg.source.parent) if p.is_relative_to(cfg.source.parent) else p): _sha256(p)
               for p in input_files(cfg)}
@@ -341,7 +359,8 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
         params = dict(plan.parameters, output_dir=str(partial))
         executed = partial / "notebooks" / plan.path.name
         entry = {"name": plan.name, "notebook": f"notebooks/{plan.path.name}", "html": f"{plan.path.stem}.html",
-                 "title": _title(plan.path), "parameters": {k: v for k, v in params.items() if k != "output_dir"}}
+                 "title": _title(plan.path),
+                 "parameters": {k: v for k, v in (plan.effective | params).items() if k != "output_dir"}}
         emit({"event": "start", "notebook": plan.name, "index": i, "total": len(plans)})
         t0 = time.perf_counter()
         try:

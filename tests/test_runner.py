@@ -1,0 +1,173 @@
+"""The runner's mechanics on a tiny client and a two-notebook suite: versioned immutable runs, manifest,
+HTML without code, tables, failures kept as ``.failed/``, parameter validation, escaping, pseudonyms, CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from portfolio_kit.cli import main
+from portfolio_kit.config import load_config
+from portfolio_kit.runner import ParameterError, RunFailed, list_runs, notebook_parameters, run_suite
+
+from .test_io import CUSTOMERS_IT, INVOICES_IT, TRANSACTIONS_IT, make_client
+
+XSS = "<script>alert(1)</script> S.p.A."
+
+PARAMS = '''config_path: str = ""  # the client's portfolio.yaml
+as_of: str = ""  # analysis date
+output_dir: str = ""  # run folder
+pseudonymise: bool = False  # pseudonyms
+'''
+
+
+def _notebook(path: Path, params: str, body: str) -> None:
+    cells = [new_code_cell(params), new_code_cell(body)]
+    cells[0].metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                            "language": "python"}})
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def suite(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _notebook(folder / "01_names.ipynb", PARAMS + "top: int = 2  # customers shown\n", """
+from portfolio_kit.io import load_portfolio
+from portfolio_kit.tables import save_key_figures, save_table
+p = load_portfolio(config_path, as_of=as_of, pseudonymise_names=pseudonymise)
+save_key_figures({"customers": len(p.customers), "top": top}, "names", output_dir)
+save_table(p.customers[["customer_id", "name"]].head(top), "names", output_dir)""")
+    _notebook(folder / "02_check.ipynb", PARAMS + "fail: bool = False  # raise on purpose\nrate: float = 0.1  # a rate\n", """
+if fail:
+    raise RuntimeError("failing on purpose")
+print("rate", rate)""")
+    return folder
+
+
+@pytest.fixture
+def client(tmp_path):
+    customers = CUSTOMERS_IT.replace("Società Verdi", XSS)
+    return make_client(tmp_path / "client", {"clienti.csv": customers, "movimenti.csv": TRANSACTIONS_IT,
+                                             "fatture.csv": INVOICES_IT})
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_run_lands_complete_with_manifest_html_and_tables(client, suite, tmp_path):
+    cfg = load_config(client)
+    before = _tree(client.parent)
+    result = run_suite(cfg, reports=tmp_path / "reports", notebooks_dir=suite)
+    run = result.run_dir
+    assert run.parent == tmp_path / "reports" / "acme" / "2026-03-31"
+    assert not list(run.parent.glob(".*partial"))
+    assert {p.name for p in run.iterdir()} == {"index.html", "01_names.html", "02_check.html", "notebooks", "tables",
+                                               "key_figures", "manifest.json"}
+    m = json.loads((run / "manifest.json").read_text())
+    assert m["status"] == "success" and m["run_id"] == run.name and m["as_of"] == "2026-03-31"
+    assert m["inputs"]["movimenti.csv"] == hashlib.sha256((client.parent / "movimenti.csv").read_bytes()).hexdigest()
+    assert set(m["inputs"]) == {"portfolio.yaml", "clienti.csv", "movimenti.csv", "fatture.csv"}
+    assert {"pandas", "papermill", "portfolio-kit", "python"} <= set(m["versions"])
+    assert [nb["name"] for nb in m["notebooks"]] == ["names", "check"]
+    assert all(nb["status"] == "success" and nb["seconds"] > 0 for nb in m["notebooks"])
+    assert m["notebooks"][0]["parameters"]["top"] == 2 and m["notebooks"][1]["parameters"]["as_of"] == "2026-03-31"
+    names = pd.read_csv(run / "tables" / "names.csv", dtype=str)
+    assert names["customer_id"].tolist() == ["007", "C2"]
+    assert pd.read_excel(run / "tables" / m["workbook"].split("/")[-1], sheet_name=None).keys() == {"names"}
+    for page in run.glob("*.html"):
+        text = page.read_text()
+        assert "save_table(" not in text and "raise RuntimeError" not in text, f"code visible in {page.name}"
+    index = (run / "index.html").read_text()
+    assert 'href="01_names.html"' in index and "customers: <b>2</b>" in index
+    assert _tree(client.parent) == before  # inputs are never modified
+
+
+def test_client_strings_are_escaped_in_every_page(client, suite, tmp_path):
+    run = run_suite(load_config(client), reports=tmp_path / "r", notebooks_dir=suite).run_dir
+    pages = "".join(p.read_text() for p in run.glob("*.html"))
+    assert "<script>alert(1)</script>" not in pages
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages
+
+
+def test_pseudonymise_removes_names_from_all_outputs(client, suite, tmp_path):
+    run = run_suite(load_config(client), reports=tmp_path / "r", notebooks_dir=suite, pseudonymise=True).run_dir
+    text = "".join(p.read_text(errors="ignore") for p in run.rglob("*") if p.suffix in (".html", ".csv", ".ipynb"))
+    assert "Rossi" not in text and "alert(1)" not in text
+    assert "Customer " in text
+
+
+def test_two_runs_sit_side_by_side_and_a_failure_touches_neither(client, suite, tmp_path):
+    reports = tmp_path / "reports"
+    first = run_suite(load_config(client), reports=reports, notebooks_dir=suite).run_dir
+    second = run_suite(load_config(client), reports=reports, notebooks_dir=suite, overrides={"rate": "0.2"}).run_dir
+    assert first != second and first.name < second.name
+    assert first.name.split("-")[-1] != second.name.split("-")[-1]  # the parameters are in the hash
+    snapshot = {run: _tree(run) for run in (first, second)}
+    with pytest.raises(RunFailed) as exc:
+        run_suite(load_config(client), reports=reports, notebooks_dir=suite, overrides={"fail": "true"})
+    assert "notebook 02_check.ipynb failed in cell" in str(exc.value) and "failing on purpose" in str(exc.value)
+    failed = exc.value.run_dir
+    assert failed.name.endswith(".failed") and failed.parent == first.parent
+    executed = nbformat.read(failed / "notebooks" / "02_check.ipynb", as_version=4)
+    assert any(o.get("ename") == "RuntimeError" for c in executed.cells for o in c.get("outputs", []))
+    assert json.loads((failed / "manifest.json").read_text())["status"] == "failed"
+    assert {run: _tree(run) for run in (first, second)} == snapshot
+    assert [r["status"] for r in list_runs(reports)] == ["success", "success", "failed"]
+
+
+def test_parameters_are_checked_before_anything_runs(client, suite, tmp_path):
+    reports = tmp_path / "reports"
+    cfg = load_config(client)
+    with pytest.raises(ParameterError, match=r"-p tpo: no selected notebook \(check, names\) takes it"):
+        run_suite(cfg, reports=reports, notebooks_dir=suite, overrides={"tpo": "3"})
+    with pytest.raises(ParameterError, match=r"notebook 02_check.ipynb, parameter 'rate': expected float, got 'abc'"):
+        run_suite(cfg, reports=reports, notebooks_dir=suite, overrides={"rate": "abc"})
+    cfg.parameters = {"names": {"top": "many"}}
+    with pytest.raises(ParameterError, match=r"notebook 01_names.ipynb, parameter 'top': expected int"):
+        run_suite(cfg, reports=reports, notebooks_dir=suite)
+    cfg.parameters = {"names": {"colour": 1}}
+    with pytest.raises(ParameterError, match=r"notebook 01_names.ipynb: unknown parameter 'colour'"):
+        run_suite(cfg, reports=reports, notebooks_dir=suite)
+    cfg.parameters = {"nosuch": {"x": 1}}
+    with pytest.raises(ParameterError, match=r"parameters for unknown notebook\(s\) \['nosuch'\]"):
+        run_suite(cfg, reports=reports, notebooks_dir=suite)
+    assert not reports.exists() or not list(reports.rglob("manifest.json"))
+
+
+def test_notebook_parameters_are_read_with_types_and_help(suite):
+    params = notebook_parameters(suite / "02_check.ipynb")
+    assert params["rate"].type == "float" and params["rate"].default == "0.1" and params["rate"].help == "a rate"
+
+
+def test_cli_exit_codes_and_messages(client, suite, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("portfolio_kit.cli.run_suite",
+                        lambda cfg, **kw: run_suite(cfg, notebooks_dir=suite, **kw))
+    reports = str(tmp_path / "reports")
+    assert main(["run", str(client), "--reports", reports, "--quiet", "--only", "names"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.endswith("index.html") and Path(out).is_file()
+    assert main(["run", str(client), "--reports", reports, "-p", "fail=yes", "--quiet"]) == 1
+    assert "02_check.ipynb failed in cell" in capsys.readouterr().err
+    assert main(["run", str(tmp_path / "missing.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "config file not found" in err and "Traceback" not in err
+    assert main(["run", str(client), "--reports", reports, "--only", "nosuch"]) == 2
+    assert "unknown notebook(s) ['nosuch']" in capsys.readouterr().err
+    assert main(["runs", "--reports", reports]) == 0
+    assert "success" in capsys.readouterr().out
+    (client.parent / "movimenti.csv").write_text("Codice Cliente;Data;Importo\n007;xx;1\n")
+    assert main(["validate", str(client)]) == 2
+    assert "expected a date" in capsys.readouterr().out
+    assert main(["run", str(client), "--reports", reports, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "1 data error found" in err and "Traceback" not in err
