@@ -1,0 +1,902 @@
+"""The sample client: a synthetic B2B customer portfolio with a recorded truth.
+
+``generate_sample`` draws a client's four canonical tables (:mod:`portfolio_kit.schemas`) from the model
+below; ``write_sample`` writes them the way a real client would send them (Italian CSV exports plus a
+``portfolio.yaml``) together with ``truth.json``, the exact generating parameters and planted changes, so
+tests can check that every analysis recovers what was planted. Same seed, same client, bit for bit. Every
+step is vectorised numpy: a million customers take well under a minute.
+
+Generating model
+----------------
+Time runs over ``[start, as_of]``, ``start = as_of - round(365.25 * years)`` days; model time is in weeks.
+
+**Customers.** ``customer_id`` ``C000001`` ... (zero padded, at least 6 digits). ``customer_type`` B2B
+(85%) / B2C (15%: sole traders and professionals, named "Surname Name", always ``size_class`` Micro,
+30-day terms, their own sole officer, no share capital). For B2B, independently: ``size_class`` Micro 30%,
+Small 38%, Medium 22%, Large 10%; ``sector`` Manufacturing 28%, Retail 18%, Construction 15%, Food &
+Beverage 14%, Services 15%, Healthcare 10%; ``region`` (both types) Nord-Ovest 32%, Nord-Est 25%, Centro 20%,
+Sud 15%, Isole 8%; ``channel`` Direct/Distributor/E-commerce 50/35/15% (B2C 30/0/70%);
+``payment_terms_days`` 30/60/90 with probabilities Micro 55/35/10, Small 40/45/15, Medium 25/50/25,
+Large 10/50/40 %. ``since`` (the first purchase) = ``start + floor(D x)`` with ``D`` the days in the
+window and ``x`` drawn from the density ``f(x) = (1 - 0.6 x) / 0.7`` on [0, 1] (more acquisitions early, a
+steady trickle of new customers until ``as_of``). ``credit_limit`` (the company's own) = 13 weeks of the
+customer's expected spend ``lambda p / nu`` times LogNormal(0, 0.5), rounded up to 1,000 (at least 1,000).
+An extra client column, ``Agente``, names the account manager (8 names, uniform).
+
+**Segments** are the size classes (``truth["segment_of"] == "size_class"``):
+
+=========  =====  =====  ====  ====  ===  ===  ======  =================================
+segment    r      alpha  a     b     p    q    gamma   mean spend per purchase (EUR)
+=========  =====  =====  ====  ====  ===  ===  ======  =================================
+Micro      0.45    6     0.9   2.5   4    3.0  150     300
+Small      0.60    5     0.8   3.0   5    3.5  500     1,000
+Medium     0.80    4     0.7   4.0   6    4.0  1,500   3,000
+Large      1.20    3     0.5   5.0   8    4.5  3,500   8,000
+=========  =====  =====  ====  ====  ===  ===  ======  =================================
+
+**Purchases: BG/NBD, exactly.** Per customer ``lambda ~ Gamma(shape r, rate alpha)`` (purchases per week)
+and ``p ~ Beta(a, b)``. The first purchase is at ``since`` (t = 0); repeat purchases follow a Poisson
+process of rate ``lambda``; right after each *repeat* purchase the customer drops out with probability
+``p``, so the number of repeat purchases before dropping out is ``J ~ Geometric(p)`` on {1, 2, ...}. Over
+the customer's window ``(0, T]`` (``T`` = weeks from ``since`` to ``as_of``) draw ``N ~ Poisson(lambda T)``.
+If ``N < J`` the customer is alive at ``as_of`` and the ``N`` repeat purchases are uniform on ``(0, T)``.
+Otherwise the customer dropped out at the ``J``-th event, the ``J``-th of ``N`` uniform order statistics:
+``t_J = T Beta(J, N - J + 1)``, and the other ``J - 1`` purchases are uniform on ``(0, t_J)``. Purchase
+dates are ``since + floor(7 t)`` days (several purchases on one day are separate transactions).
+
+**Spend: Gamma-Gamma.** Per customer ``nu ~ Gamma(shape q, rate gamma)``; every purchase amount
+``~ Gamma(shape p, rate nu)``, rounded to cents (at least 0.01), independent of the purchase times.
+``margin = amount x rate``, ``rate = sector rate + Normal(0, 0.03)`` clipped to [-0.10, 0.90]; sector rates
+Manufacturing 0.22, Retail 0.15, Construction 0.18, Food & Beverage 0.12, Services 0.35, Healthcare 0.28.
+``product``: the customer's main line (uniform over Components, Spare parts, Consumables, Equipment,
+Services) with probability 0.6, else uniform over the five. ``channel`` is the customer's.
+
+**Returns.** Each purchase is followed, with probability 0.02, by a return ``3-28`` days later (uniform
+integer; dropped if after ``as_of``) of the whole amount (probability 0.5) or of a fraction U(0.2, 0.9):
+a negative transaction (amount and margin scaled by the same fraction) and a credit note.
+
+**Invoices.** One per transaction: ``F<year>-<nnnnnn>`` for sales, ``NC<year>-<nnnnnn>`` for credit notes,
+numbered in date order within the year; the transaction row carries it in ``Rif. Fattura``.
+``issue_date`` = transaction date, ``due_date = issue_date + payment_terms_days``, ``amount`` = transaction
+amount. Credit notes are settled on issue (``paid_date = issue_date``). For a sale, severe lateness
+(``days_late > 30``) has probability ``logistic(eta)`` with ::
+
+    eta = -2.0 + b_size[size_class] + b_sector[sector] + 0.3 (payment_terms_days - 60) / 30
+          + u_customer + 3.0 chronic + 2.5 deteriorating * clip((issue - (as_of - 365 d)) / 365 d, 0, 1)
+
+``b_size``: Micro 0 (reference), Small -0.2, Medium -0.5, Large -0.8; ``b_sector``: Manufacturing 0
+(reference), Retail 0.3, Construction 0.9, Food & Beverage 0.2, Services -0.3, Healthcare 0.6;
+``u_customer ~ Normal(0, 0.8)``; ``chronic`` marks 0.5% of customers (chronically late) and
+``deteriorating`` another 2% whose payments worsen over the last year (lists in ``truth.json``). Given not
+late, ``days_late = clip(round(Normal(2, 6)), -20, 30)``; given late, ``days_late = 31 +
+floor(Exponential(mean 30))``. ``paid_date = due_date + days_late``; when it falls after ``as_of`` the
+invoice is open (``paid_date`` and ``paid_amount`` empty). 3% of paid sales are paid in part:
+``paid_amount = amount x U(0.3, 0.95)`` (cents), otherwise ``paid_amount = amount``. Extra column ``Note``:
+"Nota di credito", "Pagamento parziale", or "Sollecito inviato" (open and more than 30 days past due).
+
+**Snapshots** at the last day of the month before ``as_of`` and at ``as_of``, one row per customer covered.
+A latent risk ``z = sqrt(0.5) u / 0.8 + sqrt(0.5) e + shift[size]`` (``e ~ Normal(0, 1)``, shift Micro
+0.2, Small 0, Medium -0.1, Large -0.3) is cut into ``rating`` AAA, AA, A, BBB, BB, B, CCC, CC, C, D (best
+first) at the standard-normal quantiles of 3, 10, 25, 50, 70, 84, 92, 96, 98.5 %. Scores run 1-100, higher
+= riskier: ``failure_score = clip(round(50 + 15 z + Normal(0, 6)), 1, 100)``, ``delinquency_score =
+clip(round(50 + 12 u / 0.8 + 8 z + Normal(0, 6)), 1, 100)``. ``credit_limit`` (the provider's) =
+base[size] (5k, 20k, 80k, 300k) x factor[rating] (1.5 for AAA down to 0 for D) x LogNormal(0, 0.3),
+floored to 100. ``officers``: 1-3 names joined by "; " (B2C: the owner). ``legal_form`` (extra column) and
+``share_capital`` (one of four amounts per legal form). The second snapshot equals the first except for
+planted changes on distinct customers, scaled by ``n_customers / 2000``: 30 rating downgrades (1, 2, 3
+notches with probability 0.6, 0.3, 0.1, capped at D), 10 upgrades (1 notch), 20 failure-score and 20
+delinquency-score moves of 11-30 points, 20 provider credit-limit cuts to 40-80% (of limits >= 1,000), 10
+officer changes at companies (one appointed, or the last one resigns), 10 share-capital changes (x0.5,
+x2 or x5); 20 customers are added (absent from the first; those acquired after the first snapshot
+preferred) and 15 removed (absent from the second; customers who dropped out preferred). Every change is
+listed in ``truth["planted_changes"]`` as ``{customer_id, field, before, after}``; one change per customer.
+
+Per-customer latent values (``lambda``, ``p``, ``nu``, alive at ``as_of``, payment propensity, ...) are in
+:attr:`SampleClient.latent` and ``truth_customers.csv``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import yaml
+from scipy.special import expit
+from scipy.stats import norm
+
+__all__ = [
+    "SampleClient",
+    "SEGMENTS",
+    "generate_sample",
+    "simulate_bgnbd",
+    "write_sample",
+    "make_sample",
+]
+
+logger = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------------------------------------
+# The model's constants (copied into truth.json; never mutated).
+# --------------------------------------------------------------------------------------------------------
+SIZES = ("Micro", "Small", "Medium", "Large")
+#: Generating parameters per segment (size class): BG/NBD (weeks) and Gamma-Gamma (EUR).
+SEGMENTS: dict[str, dict[str, dict[str, float]]] = {
+    "Micro": {"bgnbd": {"r": 0.45, "alpha": 6.0, "a": 0.9, "b": 2.5},
+              "gamma_gamma": {"p": 4.0, "q": 3.0, "gamma": 150.0}},
+    "Small": {"bgnbd": {"r": 0.60, "alpha": 5.0, "a": 0.8, "b": 3.0},
+              "gamma_gamma": {"p": 5.0, "q": 3.5, "gamma": 500.0}},
+    "Medium": {"bgnbd": {"r": 0.80, "alpha": 4.0, "a": 0.7, "b": 4.0},
+               "gamma_gamma": {"p": 6.0, "q": 4.0, "gamma": 1500.0}},
+    "Large": {"bgnbd": {"r": 1.20, "alpha": 3.0, "a": 0.5, "b": 5.0},
+              "gamma_gamma": {"p": 8.0, "q": 4.5, "gamma": 3500.0}},
+}
+MIX = {
+    "customer_type": {"B2B": 0.85, "B2C": 0.15},
+    "size_class_b2b": dict(zip(SIZES, (0.30, 0.38, 0.22, 0.10))),
+    "sector": {"Manufacturing": 0.28, "Retail": 0.18, "Construction": 0.15, "Food & Beverage": 0.14,
+               "Services": 0.15, "Healthcare": 0.10},
+    "region": {"Nord-Ovest": 0.32, "Nord-Est": 0.25, "Centro": 0.20, "Sud": 0.15, "Isole": 0.08},
+    "channel": {"B2B": {"Direct": 0.50, "Distributor": 0.35, "E-commerce": 0.15},
+                "B2C": {"Direct": 0.30, "Distributor": 0.0, "E-commerce": 0.70}},
+    "payment_terms_days": {"Micro": {30: 0.55, 60: 0.35, 90: 0.10}, "Small": {30: 0.40, 60: 0.45, 90: 0.15},
+                           "Medium": {30: 0.25, 60: 0.50, 90: 0.25}, "Large": {30: 0.10, 60: 0.50, 90: 0.40},
+                           "B2C": {30: 1.0}},
+    "acquisition": {"density": "(1 - slope x) / (1 - slope / 2) on [0, 1] of the window", "slope": 0.6},
+    "credit_limit": {"weeks_of_expected_spend": 13, "lognormal_sigma": 0.5, "round_up_to": 1000,
+                     "minimum": 1000},
+    "agents": ["Marco Galli", "Chiara Fontana", "Luca Moretti", "Sara Longo", "Paolo Gatti",
+               "Elena Ferri", "Davide Riva", "Giulia Testa"],
+}
+MARGIN = {"rate_by_sector": {"Manufacturing": 0.22, "Retail": 0.15, "Construction": 0.18,
+                             "Food & Beverage": 0.12, "Services": 0.35, "Healthcare": 0.28},
+          "noise_sd": 0.03, "clip": [-0.10, 0.90]}
+PRODUCTS = {"lines": ["Components", "Spare parts", "Consumables", "Equipment", "Services"],
+            "main_line_probability": 0.6}
+RETURNS = {"share": 0.02, "delay_days": [3, 28], "full_return_probability": 0.5,
+           "partial_fraction": [0.2, 0.9]}
+PAYMENT = {
+    "target": "days_late > 30 (paid more than 30 days after due_date); sales only",
+    "link": "logit",
+    "intercept": -2.0,
+    "reference_levels": {"size_class": "Micro", "sector": "Manufacturing", "payment_terms_days": 60},
+    "coefficients": {
+        "size_class": {"Micro": 0.0, "Small": -0.2, "Medium": -0.5, "Large": -0.8},
+        "sector": {"Manufacturing": 0.0, "Retail": 0.3, "Construction": 0.9, "Food & Beverage": 0.2,
+                   "Services": -0.3, "Healthcare": 0.6},
+        "payment_terms_per_30_days": 0.3,
+        "chronic_late": 3.0,
+        "deterioration_at_as_of": 2.5,
+    },
+    "random_effect_sd": 0.8,
+    "chronic_late_share": 0.005,
+    "deteriorating_share": 0.02,
+    "deterioration_window_days": 365,
+    "delay_given_not_late": {"distribution": "round(Normal(mean, sd)) clipped", "mean": 2.0, "sd": 6.0,
+                             "clip": [-20, 30]},
+    "delay_given_late": {"distribution": "31 + floor(Exponential(mean))", "mean": 30.0},
+    "partial_payment_share": 0.03,
+    "partial_fraction": [0.3, 0.95],
+    "credit_notes": "settled on issue: paid_date = issue_date, paid_amount = amount",
+}
+RATING_SCALE = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C", "D")
+SNAPSHOT_MODEL = {
+    "risk": "z = sqrt(0.5) * u / random_effect_sd + sqrt(0.5) * Normal(0, 1) + size_shift[size_class]",
+    "size_shift": {"Micro": 0.2, "Small": 0.0, "Medium": -0.1, "Large": -0.3},
+    "rating_cut_quantiles": [0.03, 0.10, 0.25, 0.50, 0.70, 0.84, 0.92, 0.96, 0.985],
+    "score_direction": "1-100, higher = riskier",
+    "failure_score": "clip(round(50 + 15 z + Normal(0, 6)), 1, 100)",
+    "delinquency_score": "clip(round(50 + 12 u / random_effect_sd + 8 z + Normal(0, 6)), 1, 100)",
+    "credit_limit_base": dict(zip(SIZES, (5000.0, 20000.0, 80000.0, 300000.0))),
+    "credit_limit_rating_factor": dict(zip(RATING_SCALE, (1.5, 1.3, 1.1, 1.0, 0.8, 0.6, 0.4, 0.25, 0.1, 0.0))),
+    "credit_limit_noise": "LogNormal(0, 0.3), floored to 100",
+    "officers_count": {"1": 0.5, "2": 0.35, "3": 0.15},
+    "legal_form_by_size": {
+        "Micro": {"S.r.l.": 0.55, "S.p.A.": 0.0, "S.n.c.": 0.2, "S.a.s.": 0.2, "Società Cooperativa": 0.05},
+        "Small": {"S.r.l.": 0.75, "S.p.A.": 0.03, "S.n.c.": 0.08, "S.a.s.": 0.08, "Società Cooperativa": 0.06},
+        "Medium": {"S.r.l.": 0.70, "S.p.A.": 0.20, "S.n.c.": 0.0, "S.a.s.": 0.02, "Società Cooperativa": 0.08},
+        "Large": {"S.r.l.": 0.30, "S.p.A.": 0.65, "S.n.c.": 0.0, "S.a.s.": 0.0, "Società Cooperativa": 0.05},
+    },
+    "share_capital_options": {"S.r.l.": [10000, 20000, 50000, 100000],
+                              "S.p.A.": [120000, 500000, 1000000, 5000000],
+                              "S.n.c.": [5000, 10000, 20000, 30000], "S.a.s.": [5000, 10000, 20000, 30000],
+                              "Società Cooperativa": [2500, 10000, 25000, 50000],
+                              "Ditta individuale": [0, 0, 0, 0]},
+}
+#: Planted snapshot changes per 2,000 customers (scaled with ``n_customers``).
+PLANTED = {"downgrades": 30, "upgrades": 10, "failure_score": 20, "delinquency_score": 20,
+           "credit_limit_cuts": 20, "officers": 10, "share_capital": 10, "added": 20, "removed": 15}
+DOWNGRADE_NOTCHES = {"1": 0.6, "2": 0.3, "3": 0.1}
+
+_SURNAMES = np.array(["Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci",
+                      "Marino", "Greco", "Bruno", "Gallo", "Conti", "De Luca", "Mancini", "Costa",
+                      "Giordano", "Rizzo", "Lombardi", "Moretti", "D'Amico", "Dell'Orto", "D'Angelo",
+                      "Cantù", "Fabbri", "Sartori", "Barbieri", "Fontana", "Caruso", "Ferraro"])
+_FIRST_NAMES = np.array(["Mario", "Anna", "Giuseppe", "Giulia", "Luca", "Francesca", "Marco", "Sara",
+                         "Andrea", "Chiara", "Paolo", "Elena", "Niccolò", "Lucrezia", "Stefano", "Federica",
+                         "Matteo", "Valentina", "Alessandro", "Martina"])
+_ACTIVITIES = {"Manufacturing": ["Meccanica", "Metalli", "Automazione"],
+               "Retail": ["Commerciale", "Distribuzione", "Market"],
+               "Construction": ["Costruzioni", "Edilizia", "Impianti"],
+               "Food & Beverage": ["Alimentari", "Vini", "Caffè"],
+               "Services": ["Servizi", "Logistica", "Consulting"],
+               "Healthcare": ["Medicale", "Farmaceutica", "Biomedica"]}
+_PERSONS = [f"{f} {s}" for f in _FIRST_NAMES for s in _SURNAMES]  # officers: "Mario Rossi"
+#: Names that a report must escape (HTML) or a CSV writer must quote.
+_TRICKY_NAMES = ["<script>alert(1)</script> S.p.A.", "Ottica <Visione> S.r.l.", 'Trattoria "Da Nino" S.n.c.',
+                 "Bianchi; Verdi & C. S.a.s.", "L'Officina dell'Acciaio S.r.l.",
+                 "Caffè & Cioccolato Società Cooperativa"]
+
+# Client-side (Italian) headers of the CSV exports; extra columns keep their client name everywhere.
+CLIENT_COLUMNS = {
+    "customers": {"customer_id": "Codice Cliente", "name": "Ragione Sociale", "customer_type": "Tipo",
+                  "sector": "Settore", "region": "Regione", "channel": "Canale",
+                  "size_class": "Classe Dimensionale", "credit_limit": "Fido",
+                  "payment_terms_days": "Giorni Pagamento", "since": "Cliente Dal"},
+    "transactions": {"customer_id": "Codice Cliente", "date": "Data", "amount": "Importo", "margin": "Margine",
+                     "product": "Prodotto", "channel": "Canale"},
+    "invoices": {"invoice_id": "Numero Fattura", "customer_id": "Codice Cliente", "issue_date": "Data Emissione",
+                 "due_date": "Data Scadenza", "amount": "Importo", "paid_date": "Data Pagamento",
+                 "paid_amount": "Importo Pagato"},
+}
+_CSV_FILES = {"customers": "clienti.csv", "transactions": "movimenti.csv", "invoices": "fatture.csv"}
+_PARQUET_FILES = {"customers": "customers.parquet", "transactions": "transactions.parquet",
+                  "invoices": "invoices.parquet"}
+
+
+@dataclass(frozen=True)
+class SampleClient:
+    """A generated client: the four canonical tables, the per-customer latent truth and ``truth``.
+
+    Attributes
+    ----------
+    customers, transactions, invoices : DataFrame
+        Canonical columns of :mod:`portfolio_kit.schemas` plus one extra client column each
+        (``Agente``, ``Rif. Fattura``, ``Note``).
+    snapshots : DataFrame
+        Both snapshots stacked, ``snapshot_date`` telling them apart, plus the extra ``legal_form``.
+    latent : DataFrame
+        One row per customer: ``customer_id``, ``segment``, ``lam``, ``p``, ``nu``, ``n_repeat``,
+        ``alive`` (at ``as_of``), ``dropout_date`` (last purchase of those who dropped out),
+        ``payment_propensity`` (the logit random effect ``u``), ``chronic_late``, ``deteriorating``, ``risk``.
+    truth : dict
+        JSON-serialisable generating parameters, planted changes, added and removed customers.
+    """
+
+    customers: pd.DataFrame
+    transactions: pd.DataFrame
+    invoices: pd.DataFrame
+    snapshots: pd.DataFrame
+    latent: pd.DataFrame
+    truth: dict
+
+
+# --------------------------------------------------------------------------------------------------------
+# Small vectorised helpers
+# --------------------------------------------------------------------------------------------------------
+def _choose(rng: np.random.Generator, probs, n: int | None = None, group: np.ndarray | None = None) -> np.ndarray:
+    """Category codes drawn from ``probs`` (one vector, or one row per group code in ``group``)."""
+    cum = np.cumsum(np.asarray(probs, dtype=float), axis=-1)
+    cum /= cum[..., -1:]
+    if group is None:
+        return np.searchsorted(cum, rng.random(n), side="right")
+    u = rng.random(len(group))
+    return (u[:, None] >= cum[group]).sum(axis=1)
+
+
+def _labels(vocab, codes: np.ndarray) -> pd.Series:
+    """String Series ``vocab[codes]`` (an Arrow take: fast and light for millions of rows)."""
+    values = pa.array(vocab if isinstance(vocab, pd.Series) else list(vocab), pa.string())
+    return pd.Series(pc.take(values, pa.array(codes)), dtype="str")
+
+
+def _ids(prefix: str | pd.Series, numbers: np.ndarray, width: int) -> pd.Series:
+    """Zero-padded string identifiers ``prefix + number``."""
+    return prefix + pd.Series(numbers, dtype="int64").astype("str").str.zfill(width)
+
+
+def _dates(start: np.datetime64, days: np.ndarray) -> pd.Series:
+    """``start + days`` as ``datetime64[ns]``; NaT where ``days`` is negative (the missing marker)."""
+    out = (start + np.maximum(days, 0).astype("timedelta64[D]")).astype("datetime64[ns]")
+    return pd.Series(np.where(days < 0, np.datetime64("NaT"), out), dtype="datetime64[ns]")
+
+
+def _scaled(n: int, base: int) -> int:
+    return int(round(base * n / 2000))
+
+
+def _pick(rng: np.random.Generator, k: int, eligible: np.ndarray, prefer: np.ndarray | None = None) -> np.ndarray:
+    """Indices of up to ``k`` random eligible rows, rows with ``prefer`` first."""
+    key = rng.random(len(eligible)) + np.where(eligible, 0.0, 4.0)
+    if prefer is not None:
+        key += np.where(prefer, 0.0, 2.0)
+    order = np.argsort(key, kind="stable")[:k]
+    return np.sort(order[eligible[order]])
+
+
+# --------------------------------------------------------------------------------------------------------
+# Purchases
+# --------------------------------------------------------------------------------------------------------
+def simulate_bgnbd(T, r, alpha, a, b, seed: int | np.random.Generator = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Simulate the BG/NBD purchase process exactly, in continuous time, for customers observed ``T`` weeks.
+
+    ``lambda ~ Gamma(r, rate alpha)``, ``p ~ Beta(a, b)``; the first purchase is at t = 0, repeat purchases
+    form a Poisson(lambda) process and the customer drops out right after the ``J``-th repeat purchase,
+    ``J ~ Geometric(p)``. With ``N ~ Poisson(lambda T)``: alive if ``N < J`` (``N`` uniform times on
+    ``(0, T)``), otherwise ``t_J = T Beta(J, N - J + 1)`` and ``J - 1`` uniform times on ``(0, t_J)``.
+
+    Parameters
+    ----------
+    T : array-like of float
+        Weeks each customer is observed after the first purchase (> 0).
+    r, alpha, a, b : float or array-like
+        BG/NBD parameters, scalars or one per customer.
+    seed : int or numpy Generator
+
+    Returns
+    -------
+    events : DataFrame
+        ``customer`` (position in ``T``), ``t`` (weeks since the first purchase, 0 for the first), sorted.
+    latent : DataFrame
+        One row per customer: ``lam``, ``p``, ``n_repeat``, ``alive``, ``dropout_t`` (NaN if alive), ``T``.
+
+    Examples
+    --------
+    >>> events, latent = simulate_bgnbd(np.full(1000, 52.0), r=0.6, alpha=8.0, a=0.8, b=3.0, seed=1)
+    >>> bool((events.groupby("customer")["t"].min() == 0).all())
+    True
+    """
+    rng = np.random.default_rng(seed)
+    T = np.asarray(T, dtype=float)
+    if T.ndim != 1 or (T <= 0).any() or not np.isfinite(T).all():
+        raise ValueError("T must be a 1-D array of positive, finite observation lengths (weeks)")
+    n = len(T)
+    r, alpha, a, b = (np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v in (r, alpha, a, b))
+    if min(r.min(initial=1), alpha.min(initial=1), a.min(initial=1), b.min(initial=1)) <= 0:
+        raise ValueError("r, alpha, a and b must all be positive")
+    lam = rng.gamma(r, 1.0 / alpha)
+    p = np.clip(rng.beta(a, b), 1e-12, 1.0)
+    J = rng.geometric(p)
+    N = rng.poisson(lam * T)
+    alive = N < J
+    n_repeat = np.where(alive, N, J)
+    dropout_t = np.full(n, np.nan)
+    dead = np.flatnonzero(~alive)
+    dropout_t[dead] = T[dead] * rng.beta(J[dead], N[dead] - J[dead] + 1)
+    upper = np.where(alive, T, dropout_t)
+    free = np.where(alive, n_repeat, n_repeat - 1)
+    cust = np.concatenate([np.arange(n), np.repeat(np.arange(n), free), dead])
+    t = np.concatenate([np.zeros(n), np.repeat(upper, free) * rng.random(free.sum()), dropout_t[dead]])
+    order = np.lexsort((t, cust))
+    events = pd.DataFrame({"customer": cust[order], "t": t[order]})
+    latent = pd.DataFrame({"lam": lam, "p": p, "n_repeat": n_repeat, "alive": alive, "dropout_t": dropout_t,
+                           "T": T})
+    return events, latent
+
+
+# --------------------------------------------------------------------------------------------------------
+# The client
+# --------------------------------------------------------------------------------------------------------
+def _draw_customers(rng, n, n_days):
+    """Customer traits as code arrays (size, sector, ...) and their day of acquisition."""
+    is_b2c = _choose(rng, list(MIX["customer_type"].values()), n) == 1
+    size = np.where(is_b2c, 0, _choose(rng, list(MIX["size_class_b2b"].values()), n))
+    sector = _choose(rng, list(MIX["sector"].values()), n)
+    region = _choose(rng, list(MIX["region"].values()), n)
+    channel = _choose(rng, [list(MIX["channel"][k].values()) for k in ("B2B", "B2C")], group=is_b2c.astype(int))
+    terms_p = [[MIX["payment_terms_days"][s].get(d, 0.0) for d in (30, 60, 90)] for s in (*SIZES, "B2C")]
+    terms = np.array([30, 60, 90])[_choose(rng, terms_p, group=np.where(is_b2c, 4, size))]
+    s = MIX["acquisition"]["slope"]
+    x = (1.0 - np.sqrt(1.0 - 2.0 * s * (1.0 - s / 2.0) * rng.random(n))) / s
+    since_day = np.minimum(np.floor(x * n_days), n_days - 1).astype(np.int64)
+    agent = _choose(rng, np.ones(len(MIX["agents"])), n)
+    return dict(is_b2c=is_b2c, size=size, sector=sector, region=region, channel=channel, terms=terms,
+                since_day=since_day, agent=agent)
+
+
+def _names(rng, c, n):
+    """Company names "Rossi Meccanica S.r.l.", persons "Rossi Mario", legal forms, officers (name codes)."""
+    forms = [*SNAPSHOT_MODEL["legal_form_by_size"]["Micro"], "Ditta individuale"]
+    form_p = [list(SNAPSHOT_MODEL["legal_form_by_size"][s].values()) for s in SIZES]
+    form = np.where(c["is_b2c"], len(forms) - 1, _choose(rng, form_p, group=c["size"]))
+    surname = rng.integers(0, len(_SURNAMES), n)
+    first = rng.integers(0, len(_FIRST_NAMES), n)
+    activities = [a for k in MIX["sector"] for a in _ACTIVITIES[k]]
+    activity = 3 * c["sector"] + rng.integers(0, 3, n)
+    family = _labels(["", " & Figli"], (rng.random(n) < 0.08).astype(np.int64))
+    company = (_labels(_SURNAMES, surname) + family + " " + _labels(activities, activity) + " "
+               + _labels(forms, form))
+    name = company.where(~c["is_b2c"], _labels(_SURNAMES, surname) + " " + _labels(_FIRST_NAMES, first))
+    tricky = _pick(rng, len(_TRICKY_NAMES), ~c["is_b2c"])
+    name.iloc[tricky] = _TRICKY_NAMES[: len(tricky)]
+    # officers: up to 4 name slots (the 4th is the one a planted change may appoint); B2C: the owner
+    officers = rng.integers(0, len(_PERSONS), (n, 4))
+    officers[:, 0] = np.where(c["is_b2c"], first * len(_SURNAMES) + surname, officers[:, 0])
+    k = np.where(c["is_b2c"], 1, 1 + _choose(rng, list(SNAPSHOT_MODEL["officers_count"].values()), n))
+    return dict(name=name, form=form, forms=forms, officers=officers, n_officers=k)
+
+
+def _join_officers(codes: np.ndarray, k: np.ndarray) -> pd.Series:
+    """Join the first ``k`` officer names of each row (codes into the person names) with "; "."""
+    out = _labels(_PERSONS, codes[:, 0])
+    for j in range(1, codes.shape[1]):  # over the (at most 4) name slots, not over customers
+        out = out.where(k <= j, out + "; " + _labels(_PERSONS, codes[:, j]))
+    return out
+
+
+def _purchases(rng, c, n_days, seg):
+    """Purchases (BG/NBD with each customer's segment parameters), Gamma-Gamma amounts, margins, products and
+    returns, as day-indexed arrays sorted by day."""
+    T = (n_days - c["since_day"]) / 7.0
+    events, latent = simulate_bgnbd(T, *(seg[k].to_numpy()[c["size"]] for k in ("r", "alpha", "a", "b")),
+                                     seed=rng)
+    cust = events["customer"].to_numpy()
+    day = np.minimum(c["since_day"][cust] + np.floor(events["t"].to_numpy() * 7.0).astype(np.int64), n_days)
+    nu = rng.gamma(seg["q"].to_numpy()[c["size"]], 1.0 / seg["gamma"].to_numpy()[c["size"]])
+    amount = np.maximum(np.round(rng.gamma(seg["p"].to_numpy()[c["size"]][cust], 1.0 / nu[cust]), 2), 0.01)
+    rates = np.array(list(MARGIN["rate_by_sector"].values()))[c["sector"]][cust]
+    rate = np.clip(rates + rng.normal(0.0, MARGIN["noise_sd"], len(cust)), *MARGIN["clip"])
+    margin = np.round(amount * rate, 2)
+    n_lines = len(PRODUCTS["lines"])
+    main = rng.integers(0, n_lines, len(c["size"]))
+    product = np.where(rng.random(len(cust)) < PRODUCTS["main_line_probability"], main[cust],
+                       rng.integers(0, n_lines, len(cust)))
+    # returns
+    ret = np.flatnonzero(rng.random(len(cust)) < RETURNS["share"])
+    ret_day = day[ret] + rng.integers(RETURNS["delay_days"][0], RETURNS["delay_days"][1] + 1, len(ret))
+    frac = np.where(rng.random(len(ret)) < RETURNS["full_return_probability"], 1.0,
+                    rng.uniform(*RETURNS["partial_fraction"], len(ret)))
+    keep = ret_day <= n_days
+    ret, ret_day, frac = ret[keep], ret_day[keep], frac[keep]
+    tx = pd.DataFrame({
+        "cust": np.concatenate([cust, cust[ret]]),
+        "day": np.concatenate([day, ret_day]),
+        "amount": np.concatenate([amount, -np.round(amount[ret] * frac, 2)]),
+        "margin": np.concatenate([margin, -np.round(margin[ret] * frac, 2)]),
+        "product": np.concatenate([product, product[ret]]),
+        "is_return": np.concatenate([np.zeros(len(cust), bool), np.ones(len(ret), bool)]),
+    }).sort_values(["day", "cust", "is_return"], kind="stable", ignore_index=True)
+    return tx, latent, nu
+
+
+def _payments(rng, c, tx, n_days, propensity, chronic, deteriorating):
+    """Due day, paid day (-1 = open) and paid amount per transaction-invoice."""
+    cust = tx["cust"].to_numpy()
+    issue = tx["day"].to_numpy()
+    due = issue + c["terms"][cust]
+    coef = PAYMENT["coefficients"]
+    window = PAYMENT["deterioration_window_days"]
+    eta = (PAYMENT["intercept"]
+           + np.array(list(coef["size_class"].values()))[c["size"]][cust]
+           + np.array(list(coef["sector"].values()))[c["sector"]][cust]
+           + coef["payment_terms_per_30_days"] * (c["terms"][cust] - 60) / 30.0
+           + propensity[cust] + coef["chronic_late"] * chronic[cust]
+           + coef["deterioration_at_as_of"] * deteriorating[cust]
+           * np.clip((issue - (n_days - window)) / window, 0.0, 1.0))
+    late = rng.random(len(cust)) < expit(eta)
+    on_time = PAYMENT["delay_given_not_late"]
+    days_late = np.where(
+        late,
+        31 + np.floor(rng.exponential(PAYMENT["delay_given_late"]["mean"], len(cust))),
+        np.clip(np.round(rng.normal(on_time["mean"], on_time["sd"], len(cust))), *on_time["clip"]),
+    ).astype(np.int64)
+    credit_note = tx["is_return"].to_numpy()
+    paid = np.where(credit_note, issue, due + days_late)
+    is_open = paid > n_days
+    amount = tx["amount"].to_numpy()
+    partial = ~is_open & ~credit_note & (rng.random(len(cust)) < PAYMENT["partial_payment_share"])
+    paid_amount = np.where(partial, np.round(amount * rng.uniform(*PAYMENT["partial_fraction"], len(cust)), 2),
+                           amount)
+    paid_amount = np.where(is_open, np.nan, paid_amount)
+    return due, np.where(is_open, -1, paid), paid_amount, partial
+
+
+def _snapshot_base(rng, c, nm, propensity, n):
+    """First snapshot's fields as arrays (rating as scale index)."""
+    sm = SNAPSHOT_MODEL
+    u = propensity / PAYMENT["random_effect_sd"]
+    z = (np.sqrt(0.5) * u + np.sqrt(0.5) * rng.standard_normal(n)
+         + np.array(list(sm["size_shift"].values()))[c["size"]])
+    rating = np.searchsorted(norm.ppf(sm["rating_cut_quantiles"]), z)
+    failure = np.clip(np.round(50 + 15 * z + rng.normal(0, 6, n)), 1, 100)
+    delinquency = np.clip(np.round(50 + 12 * u + 8 * z + rng.normal(0, 6, n)), 1, 100)
+    limit = (np.array(list(sm["credit_limit_base"].values()))[c["size"]]
+             * np.array(list(sm["credit_limit_rating_factor"].values()))[rating]
+             * rng.lognormal(0.0, 0.3, n))
+    options = np.array(list(sm["share_capital_options"].values()), dtype=float)
+    capital = options[nm["form"], rng.integers(0, 4, n)]
+    return dict(z=z, rating=rating, failure_score=failure, delinquency_score=delinquency,
+                credit_limit=np.floor(limit / 100) * 100, share_capital=capital)
+
+
+def _plant_changes(rng, base, nm, eligible, n):
+    """Second-snapshot fields and the list of planted changes on distinct customers of ``eligible``."""
+    after = {k: v.copy() for k, v in base.items() if k != "z"}
+    n_off_after = nm["n_officers"].copy()
+    free = eligible.copy()
+    chosen = {}
+    rules = [  # (kind, field, extra eligibility)
+        ("downgrades", "rating", base["rating"] <= len(RATING_SCALE) - 3),
+        ("upgrades", "rating", base["rating"] >= 1),
+        ("failure_score", "failure_score", np.ones(n, bool)),
+        ("delinquency_score", "delinquency_score", np.ones(n, bool)),
+        ("credit_limit_cuts", "credit_limit", base["credit_limit"] >= 1000),
+        ("officers", "officers", nm["form"] < len(nm["forms"]) - 1),  # companies, not sole traders
+        ("share_capital", "share_capital", base["share_capital"] > 0),
+    ]
+    for kind, _, ok in rules:  # seven change kinds, each vectorised over its customers
+        idx = _pick(rng, _scaled(n, PLANTED[kind]), free & ok)
+        free[idx] = False
+        chosen[kind] = idx
+    i = chosen["downgrades"]
+    notches = 1 + _choose(rng, list(DOWNGRADE_NOTCHES.values()), len(i))
+    after["rating"][i] = np.minimum(base["rating"][i] + notches, len(RATING_SCALE) - 1)
+    i = chosen["upgrades"]
+    after["rating"][i] = base["rating"][i] - 1
+    for kind in ("failure_score", "delinquency_score"):
+        i = chosen[kind]
+        step = rng.integers(11, 31, len(i)) * rng.choice([-1, 1], len(i))
+        moved = base[kind][i] + step
+        after[kind][i] = np.where((moved < 1) | (moved > 100), base[kind][i] - step, moved)
+    i = chosen["credit_limit_cuts"]
+    after["credit_limit"][i] = np.floor(base["credit_limit"][i] * rng.uniform(0.4, 0.8, len(i)) / 100) * 100
+    i = chosen["share_capital"]
+    after["share_capital"][i] = base["share_capital"][i] * rng.choice([0.5, 2.0, 5.0], len(i))
+    i = chosen["officers"]
+    resign = (nm["n_officers"][i] >= 2) & (rng.random(len(i)) < 0.5)
+    n_off_after[i] = np.where(resign, nm["n_officers"][i] - 1, nm["n_officers"][i] + 1)
+    # an appointed officer is the next unused name slot; either way the list of names changes
+    after["officers"] = _join_officers(nm["officers"], n_off_after)
+    before = {**base, "officers": _join_officers(nm["officers"], nm["n_officers"])}
+    changes = []
+    for kind, field, _ in rules:
+        i = chosen[kind]
+        b_vals, a_vals = before[field][i], after[field][i]
+        if field == "officers":
+            b_vals, a_vals = before[field].iloc[i].to_numpy(object), after[field].iloc[i].to_numpy(object)
+        if field == "rating":
+            b_vals, a_vals = np.array(RATING_SCALE)[b_vals], np.array(RATING_SCALE)[a_vals]
+        changes.append(pd.DataFrame({"cust": i, "field": field, "before": b_vals, "after": a_vals}))
+    return before, after, pd.concat(changes, ignore_index=True)
+
+
+def _check_args(n_customers, as_of, years):
+    if isinstance(n_customers, bool) or not isinstance(n_customers, (int, np.integer)) or n_customers < 1:
+        raise ValueError(f"n_customers must be a positive integer, got {n_customers!r}")
+    try:
+        as_of_ts = pd.Timestamp(as_of).normalize()
+    except (ValueError, TypeError):
+        raise ValueError(f"as_of must be a date like '2026-10-31', got {as_of!r}") from None
+    if not np.isfinite(years) or years * 365.25 < 31:
+        raise ValueError(f"years must cover at least one month of history, got {years!r}")
+    return int(n_customers), as_of_ts
+
+
+def generate_sample(n_customers: int = 2000, as_of: str | dt.date = "2026-10-31", years: float = 3.0,
+                    seed: int = 42) -> SampleClient:
+    """Generate a synthetic client from the model in this module's docstring.
+
+    Parameters
+    ----------
+    n_customers : int
+        Customers to generate (>= 1; 1 gives a valid one-customer client). Planted snapshot changes scale
+        with ``n_customers / 2000`` and may be zero for very small clients.
+    as_of : str or date
+        The analysis date: last day of history and date of the second snapshot.
+    years : float
+        Length of the history (at least one month).
+    seed : int
+        Seed of every random step; the same seed gives identical tables and truth.
+
+    Returns
+    -------
+    SampleClient
+
+    Examples
+    --------
+    >>> client = generate_sample(n_customers=200, seed=7)
+    >>> client.customers["customer_id"].iloc[0]
+    'C000001'
+    >>> bool(client.transactions["customer_id"].isin(client.customers["customer_id"]).all())
+    True
+    """
+    n, as_of_ts = _check_args(n_customers, as_of, years)
+    n_days = int(round(365.25 * years))
+    start = (as_of_ts - pd.Timedelta(days=n_days)).to_datetime64().astype("datetime64[D]")
+    snap_dates = [as_of_ts.replace(day=1) - pd.Timedelta(days=1), as_of_ts]
+    streams = np.random.SeedSequence(seed).spawn(6)
+    rng_c, rng_n, rng_t, rng_p, rng_s, rng_x = (np.random.default_rng(s) for s in streams)
+
+    c = _draw_customers(rng_c, n, n_days)
+    nm = _names(rng_n, c, n)
+    seg = pd.DataFrame({s: {**SEGMENTS[s]["bgnbd"], **SEGMENTS[s]["gamma_gamma"]} for s in SIZES}).T
+    tx, latent, nu = _purchases(rng_t, c, n_days, seg)
+
+    ids = _ids("C", np.arange(1, n + 1), max(6, len(str(n))))
+    # customer-level payment traits; the company's credit limit from expected spend
+    propensity = rng_p.normal(0.0, PAYMENT["random_effect_sd"], n)
+    flagged = _pick(rng_p, _scaled(n, 2000 * (PAYMENT["chronic_late_share"] + PAYMENT["deteriorating_share"])),
+                    np.ones(n, bool))
+    n_chronic = _scaled(n, 2000 * PAYMENT["chronic_late_share"])
+    chronic, deteriorating = np.zeros(n, bool), np.zeros(n, bool)
+    chronic[flagged[:n_chronic]] = True
+    deteriorating[flagged[n_chronic:]] = True
+    weekly_spend = latent["lam"].to_numpy() * seg["p"].to_numpy()[c["size"]] / nu
+    cl = MIX["credit_limit"]
+    credit_limit = np.maximum(np.ceil(cl["weeks_of_expected_spend"] * weekly_spend
+                                      * rng_p.lognormal(0.0, cl["lognormal_sigma"], n) / cl["round_up_to"])
+                              * cl["round_up_to"], cl["minimum"])
+
+    customers = pd.DataFrame({
+        "customer_id": ids,
+        "name": nm["name"],
+        "customer_type": _labels(MIX["customer_type"], c["is_b2c"].astype(np.int64)),
+        "sector": _labels(MIX["sector"], c["sector"]),
+        "region": _labels(MIX["region"], c["region"]),
+        "channel": _labels(MIX["channel"]["B2B"], c["channel"]),
+        "size_class": _labels(SIZES, c["size"]),
+        "credit_limit": credit_limit,
+        "payment_terms_days": c["terms"].astype(float),
+        "since": _dates(start, c["since_day"]),
+        "Agente": _labels(MIX["agents"], c["agent"]),
+    })
+
+    # invoices: numbered in date order within year, separately for sales (F) and credit notes (NC)
+    due, paid, paid_amount, partial = _payments(rng_p, c, tx, n_days, propensity, chronic, deteriorating)
+    issue = _dates(start, tx["day"].to_numpy())
+    credit_note = tx["is_return"].to_numpy()
+    year = issue.dt.year
+    seq = pd.Series(1, index=tx.index).groupby([year, credit_note]).cumsum().to_numpy()
+    prefix = pd.Series(np.where(credit_note, "NC", "F")) + year.astype("str") + "-"
+    invoice_id = _ids(prefix, seq, 6)
+    cust_id = _labels(ids, tx["cust"].to_numpy())
+    transactions = pd.DataFrame({
+        "customer_id": cust_id,
+        "date": issue,
+        "amount": tx["amount"],
+        "margin": tx["margin"],
+        "product": _labels(PRODUCTS["lines"], tx["product"].to_numpy()),
+        "channel": _labels(MIX["channel"]["B2B"], c["channel"][tx["cust"].to_numpy()]),
+        "Rif. Fattura": invoice_id,
+    })
+    is_open = paid < 0
+    dunned = is_open & (n_days - due > 30)
+    note = _labels(["Nota di credito", "Pagamento parziale", "Sollecito inviato", None],
+                   np.select([credit_note, partial, dunned], [0, 1, 2], default=3))
+    invoices = pd.DataFrame({
+        "invoice_id": invoice_id,
+        "customer_id": cust_id,
+        "issue_date": issue,
+        "due_date": _dates(start, due),
+        "amount": tx["amount"],
+        "paid_date": _dates(start, paid),
+        "paid_amount": paid_amount,
+        "Note": note,
+    })
+
+    # snapshots
+    base = _snapshot_base(rng_s, c, nm, propensity, n)
+    alive = latent["alive"].to_numpy()
+    added = _pick(rng_x, _scaled(n, PLANTED["added"]), np.ones(n, bool),
+                  prefer=c["since_day"] > (snap_dates[0] - as_of_ts).days + n_days)
+    in_first = np.ones(n, bool)
+    in_first[added] = False
+    removed = _pick(rng_x, _scaled(n, PLANTED["removed"]), in_first, prefer=~alive)
+    in_second = np.ones(n, bool)
+    in_second[removed] = False
+    before, after, changes = _plant_changes(rng_x, base, nm, in_first & in_second, n)
+    forms = _labels(nm["forms"], nm["form"])
+
+    def snapshot(fields, rows, date):
+        rows = np.flatnonzero(rows)
+        return pd.DataFrame({
+            "customer_id": _labels(ids, rows), "snapshot_date": pd.Timestamp(date).as_unit("ns"),
+            "rating": _labels(RATING_SCALE, fields["rating"][rows]),
+            **{k: fields[k][rows] for k in ("failure_score", "delinquency_score", "credit_limit")},
+            "officers": fields["officers"].iloc[rows].reset_index(drop=True),
+            "share_capital": fields["share_capital"][rows],
+            "legal_form": forms.iloc[rows].reset_index(drop=True),
+        })
+
+    snapshots = pd.concat([snapshot(before, in_first, snap_dates[0]), snapshot(after, in_second, snap_dates[1])],
+                          ignore_index=True)
+
+    dropout_day = np.where(alive, -1, c["since_day"] + np.floor(np.nan_to_num(latent["dropout_t"]) * 7))
+    latent_df = pd.DataFrame({
+        "customer_id": ids, "segment": _labels(SIZES, c["size"]), "lam": latent["lam"], "p": latent["p"], "nu": nu,
+        "n_repeat": latent["n_repeat"], "alive": alive,
+        "dropout_date": _dates(start, np.minimum(dropout_day, n_days).astype(np.int64)),
+        "payment_propensity": propensity, "chronic_late": chronic, "deteriorating": deteriorating,
+        "risk": base["z"],
+    })
+    changes["customer_id"] = ids.take(changes.pop("cust").to_numpy()).to_numpy()
+    truth = {
+        "seed": int(seed), "n_customers": n, "as_of": as_of_ts.date().isoformat(),
+        "start": str(start), "years": float(years), "time_unit": "week",
+        "segment_of": "size_class",
+        "segments": {s: {**copy.deepcopy(SEGMENTS[s]), "customers": int((c["size"] == j).sum())}
+                     for j, s in enumerate(SIZES)},
+        "customer_mix": copy.deepcopy(MIX),
+        "margin_rate_by_sector": dict(MARGIN["rate_by_sector"]),
+        "margin": copy.deepcopy(MARGIN), "products": copy.deepcopy(PRODUCTS), "returns": copy.deepcopy(RETURNS),
+        "payment_model": {**copy.deepcopy(PAYMENT),
+                          "chronic_late_customers": ids[chronic].tolist(),
+                          "deteriorating_customers": ids[deteriorating].tolist()},
+        "rating_scale": list(RATING_SCALE),
+        "snapshot_model": copy.deepcopy(SNAPSHOT_MODEL),
+        "snapshot_dates": [d.date().isoformat() for d in snap_dates],
+        "planted_changes": changes[["customer_id", "field", "before", "after"]].to_dict("records"),
+        "added_customers": ids[added].tolist(),
+        "removed_customers": ids[removed].tolist(),
+        "counts": {"customers": n, "transactions": len(transactions), "returns": int(credit_note.sum()),
+                   "invoices": len(invoices), "open_invoices": int(is_open.sum()),
+                   "partial_payments": int(partial.sum()),
+                   "alive_at_as_of": int(alive.sum())},
+    }
+    truth = json.loads(json.dumps(truth, default=_json_default))  # plain Python types only
+    logger.info("generated %d customers, %d transactions, %d invoices (%d open)", n, len(transactions),
+                len(invoices), int(is_open.sum()))
+    return SampleClient(customers, transactions, invoices, snapshots, latent_df, truth)
+
+
+def _json_default(x):
+    if isinstance(x, np.generic):
+        return x.item()
+    raise TypeError(f"not JSON serialisable: {type(x).__name__}")
+
+
+# --------------------------------------------------------------------------------------------------------
+# Writing the client's files
+# --------------------------------------------------------------------------------------------------------
+def _italian_number(x: pd.Series, decimals: int = 2) -> pd.Series:
+    """Numbers as Italian text: thousands '.', decimal ',' ("-1.234,56"); empty where missing."""
+    scaled = np.round(x.to_numpy(dtype=float) * 10**decimals)
+    missing = np.isnan(scaled)
+    scaled = np.abs(np.where(missing, 0, scaled)).astype(np.int64)
+    units = pd.Series(scaled // 10**decimals, index=x.index).astype("str")
+    units = units.str.replace(r"\B(?=(\d{3})+(?!\d))", ".", regex=True)
+    cents = pd.Series(scaled % 10**decimals, index=x.index).astype("str").str.zfill(decimals)
+    sign = pd.Series(np.where(x.to_numpy(dtype=float) < 0, "-", ""), index=x.index, dtype="str")
+    return (sign + units + "," + cents).where(~missing, "")
+
+
+def _italian_csv(df: pd.DataFrame, table: str, path: Path) -> None:
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%d/%m/%Y")
+        elif col == "payment_terms_days":
+            out[col] = out[col].astype("int64")
+        elif pd.api.types.is_float_dtype(out[col]):
+            out[col] = _italian_number(out[col])
+    out.rename(columns=CLIENT_COLUMNS[table]).to_csv(path, sep=";", index=False, encoding="utf-8-sig")
+
+
+_YAML_TEMPLATE = """\
+# The sample client's config, written by portfolio_kit.sample (regenerate with `make sample`).
+client: sample-client            # folder name under reports/
+as_of: {as_of}                # analysis date (YYYY-MM-DD)
+currency: EUR
+language: en
+read:                            # defaults for every file; any key can be repeated per table
+{read}tables:
+  customers:
+    path: {customers}            # paths relative to this file
+    columns: {customers_map}   # client name -> canonical name
+  transactions:
+    path: {transactions}
+    columns: {transactions_map}
+  invoices:
+    path: {invoices}
+    columns: {invoices_map}
+  snapshots:
+    path: snapshots/rating_*.{ext}          # a glob: one file per date
+    snapshot_date_from_filename: "rating_(\\\\d{{4}}-\\\\d{{2}}-\\\\d{{2}})"   # regex whose group is an ISO date
+{snapshot_read}"""
+
+_CSV_READ = """\
+  sep: ";"
+  decimal: ","
+  thousands: "."
+  encoding: utf-8-sig
+  date_format: "%d/%m/%Y"
+"""
+_CSV_SNAPSHOT_READ = """\
+    columns: {}
+    sep: ","
+    decimal: "."
+    thousands: null
+    encoding: utf-8
+    date_format: "%Y-%m-%d"
+"""
+
+
+def _flow_map(mapping: dict[str, str]) -> str:
+    return yaml.safe_dump(mapping, default_flow_style=True, allow_unicode=True, sort_keys=False,
+                          width=10**6).strip()
+
+
+def write_sample(client: SampleClient, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
+    """Write a generated client as a client's export folder with its ``portfolio.yaml`` and ``truth.json``.
+
+    ``fmt="csv"``: ``clienti.csv``, ``movimenti.csv``, ``fatture.csv`` (Italian headers, ``;``, decimal
+    comma, thousands ``.``, dd/mm/yyyy, UTF-8 with BOM) and ``snapshots/rating_<date>.csv`` (canonical
+    headers, ``,``, ISO, no ``snapshot_date`` column), plus ``truth_customers.csv``. ``fmt="parquet"``: the
+    same layout in Parquet with canonical column names (``customers.parquet`` ...).
+
+    Parameters
+    ----------
+    client : SampleClient
+    out_dir : path
+        Folder to write (created if missing; existing files of the same names are replaced).
+    fmt : {"csv", "parquet"}
+
+    Returns
+    -------
+    list of Path
+        The files written, config first.
+
+    Examples
+    --------
+    >>> paths = write_sample(generate_sample(100), "/tmp/client")        # doctest: +SKIP
+    >>> paths[0].name                                                     # doctest: +SKIP
+    'portfolio.yaml'
+    """
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
+    out = Path(out_dir)
+    (out / "snapshots").mkdir(parents=True, exist_ok=True)
+    files = _CSV_FILES if fmt == "csv" else _PARQUET_FILES
+    written = [out / "portfolio.yaml"]
+    for table in ("customers", "transactions", "invoices"):
+        path = out / files[table]
+        if fmt == "csv":
+            _italian_csv(getattr(client, table), table, path)
+        else:
+            getattr(client, table).to_parquet(path, index=False)
+        written.append(path)
+    for date, snap in client.snapshots.groupby("snapshot_date", sort=True):
+        path = out / "snapshots" / f"rating_{date.date().isoformat()}.{fmt}"
+        snap = snap.drop(columns="snapshot_date")
+        if fmt == "csv":
+            snap.to_csv(path, index=False, encoding="utf-8")
+        else:
+            snap.to_parquet(path, index=False)
+        written.append(path)
+    maps = {t: ({v: k for k, v in CLIENT_COLUMNS[t].items()} if fmt == "csv" else {}) for t in files}
+    written[0].write_text(_YAML_TEMPLATE.format(
+        as_of=client.truth["as_of"], ext=fmt,
+        read=_CSV_READ if fmt == "csv" else "  format: parquet\n",
+        snapshot_read=_CSV_SNAPSHOT_READ if fmt == "csv" else "    columns: {}\n",
+        **files, **{f"{t}_map": _flow_map(m) for t, m in maps.items()},
+    ), encoding="utf-8")
+    latent_path = out / f"truth_customers.{fmt}"
+    if fmt == "csv":
+        client.latent.to_csv(latent_path, index=False, encoding="utf-8")
+    else:
+        client.latent.to_parquet(latent_path, index=False)
+    truth_path = out / "truth.json"
+    truth_path.write_text(json.dumps(client.truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    written += [truth_path, latent_path]
+    logger.info("wrote %d files to %s", len(written), out)
+    return written
+
+
+def make_sample(out_dir: str | Path, n_customers: int = 2000, seed: int = 42, as_of: str = "2026-10-31",
+                fmt: str = "csv") -> list[Path]:
+    """Generate a client and write it to ``out_dir`` (what ``portfolio-kit sample`` runs).
+
+    Examples
+    --------
+    >>> make_sample("data/sample")                                      # doctest: +SKIP
+    """
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
+    return write_sample(generate_sample(n_customers=n_customers, as_of=as_of, seed=seed), out_dir, fmt=fmt)
