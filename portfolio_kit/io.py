@@ -216,7 +216,7 @@ def _blank(s: pd.Series) -> pd.Series:
 
 
 def _parse_ids(s: pd.Series) -> pd.Series:
-    if pd.api.types.is_float_dtype(s) or s.map(lambda v: isinstance(v, float)).any():
+    if pd.api.types.is_float_dtype(s) or (s.dtype == object and s.map(lambda v: isinstance(v, float)).any()):
         # Excel/Parquet hand integer codes over as floats: 123.0 -> "123"
         s = s.map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else v)
     out = s.astype("string").str.strip()
@@ -226,7 +226,7 @@ def _parse_ids(s: pd.Series) -> pd.Series:
 def _parse_numbers(s: pd.Series, opts: ReadOptions) -> pd.Series:
     if pd.api.types.is_numeric_dtype(s):
         return s.astype(float)
-    is_text = s.map(lambda v: isinstance(v, str))
+    is_text = s.map(lambda v: isinstance(v, str)) if s.dtype == object else pd.Series(True, index=s.index)
     typed = pd.to_numeric(s.where(~is_text), errors="coerce")
     text = s.where(is_text).astype("string").str.strip().str.replace(r"[€$£\s]|EUR|USD", "", regex=True)
     if opts.thousands:
@@ -239,7 +239,8 @@ def _parse_numbers(s: pd.Series, opts: ReadOptions) -> pd.Series:
 def _parse_dates(s: pd.Series, opts: ReadOptions) -> tuple[pd.Series, str]:
     if pd.api.types.is_datetime64_any_dtype(s):
         return s.dt.tz_localize(None) if s.dt.tz else s, "typed"
-    is_stamp = s.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "isoformat"))
+    is_stamp = (s.map(lambda v: hasattr(v, "isoformat") or isinstance(v, np.datetime64)) if s.dtype == object
+                else pd.Series(False, index=s.index))  # Excel cells may hold real dates among text
     typed = pd.to_datetime(s.where(is_stamp), errors="coerce")
     text = s.where(~is_stamp).astype("string").str.strip()
     text = text.mask(text.eq(""))
