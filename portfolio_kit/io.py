@@ -271,6 +271,10 @@ def _canonicalise(table: str, frame: pd.DataFrame, opts: ReadOptions, colmap: di
     if frame.empty:
         out.add("error", "file has a header but no data rows")
         return None
+    canonical = set(columns(table))
+    for extra in (c for c in frame.columns if c not in canonical and frame[c].dtype != object):
+        if pd.api.types.is_string_dtype(frame[extra]):
+            frame[extra] = frame[extra].mask(frame[extra].str.strip().eq(""))  # empty cell = missing
     for col in TABLES[table]:
         name = col.name
         label = name if client_name.get(name, name) == name else f"{client_name[name]} -> {name}"

@@ -1,0 +1,65 @@
+"""The whole notebook suite through the runner on the committed sample client, as `make report` runs it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from portfolio_kit.cli import main
+from portfolio_kit.config import load_config
+from portfolio_kit.runner import NOTEBOOKS_DIR, discover_notebooks, notebook_parameters, run_suite
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "portfolio.yaml"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return run_suite(load_config(SAMPLE), reports=tmp_path_factory.mktemp("reports")).run_dir
+
+
+def test_every_notebook_runs_on_the_sample(run):
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "success"
+    assert [nb["notebook"] for nb in manifest["notebooks"]] == [f"notebooks/{p.name}" for p in discover_notebooks()]
+    for nb in manifest["notebooks"]:
+        assert (run / nb["html"]).is_file() and (run / "key_figures" / f"{nb['name']}.json").is_file()
+
+
+def test_index_links_resolve_and_pages_show_no_code(run):
+    index = (run / "index.html").read_text()
+    links = re.findall(r'href="([^"#]+)"', index)
+    assert links and all((run / link).exists() for link in links)
+    for page in run.glob("*.html"):
+        assert "load_portfolio(" not in page.read_text(), f"code visible in {page.name}"
+
+
+def test_data_overview_figures_match_the_sample(run):
+    figures = json.loads((run / "key_figures" / "data_overview.json").read_text())
+    truth = json.loads((SAMPLE.parent / "truth.json").read_text())
+    assert figures["customers"] == truth["n_customers"] == 2000
+    raw = pd.read_csv(SAMPLE.parent / "movimenti.csv", sep=";", decimal=",", thousands=".", encoding="utf-8-sig")
+    assert figures["transactions"] == len(raw)
+    assert figures["net revenue"] == pytest.approx(raw["Importo"].sum(), abs=0.01)
+    assert figures["returns and credit notes"] == int((raw["Importo"] < 0).sum())
+
+
+def test_tables_are_written_as_csv_and_one_workbook(run):
+    csvs = sorted(p.stem for p in (run / "tables").glob("*.csv"))
+    assert {"customer_mix", "revenue_by_month", "data_tables"} <= set(csvs)
+    workbook = pd.read_excel(next((run / "tables").glob("*.xlsx")), sheet_name=None)
+    assert sorted(workbook) == sorted(name[:31] for name in csvs)
+
+
+def test_validate_the_sample_from_the_cli(capsys):
+    assert main(["validate", str(SAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "0 error(s)" in out and "transactions" in out
+
+
+def test_notebooks_default_to_the_sample():
+    for path in discover_notebooks(NOTEBOOKS_DIR):
+        assert notebook_parameters(path)["config_path"].default == '"../data/sample/portfolio.yaml"', path.name
