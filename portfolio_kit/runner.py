@@ -40,6 +40,7 @@ from nbconvert import HTMLExporter
 
 from .config import PortfolioConfig
 from .io import DataValidationError, check_portfolio
+from .monitoring import parse_alert_rules
 from .tables import read_key_figures, write_workbook
 
 __all__ = ["NOTEBOOKS_DIR", "DEFAULT_REPORTS", "RunError", "ParameterError", "RunFailed", "Param", "discover_notebooks",
@@ -334,6 +335,8 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
     runner_values = {"config_path": str(cfg.source), "as_of": cfg.as_of.isoformat(), "pseudonymise": pseudonymise,
                      "previous_run": str(prev) if prev else ""}
     plans = plan_run(cfg, notebooks, overrides, runner_values)
+    if cfg.alerts:
+        parse_alert_rules(cfg.alerts)  # an unknown rule or field is an error naming the rule, before any run
     _, report = check_portfolio(cfg)
     if not report.ok:
         raise DataValidationError(report)

@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["save_table", "save_key_figures", "read_key_figures", "write_workbook"]
+__all__ = ["save_table", "save_key_figures", "read_key_figures", "read_customer_tables", "write_workbook",
+           "CUSTOMER_TABLE_PREFIX"]
+
+#: Per-customer tables (one row per ``customer_id``) are saved as ``customers_<analysis>.csv``: monitoring
+#: joins them to compare two runs.
+CUSTOMER_TABLE_PREFIX = "customers_"
 
 _EXCEL_SHEET_CHARS = 31
 
@@ -42,6 +47,22 @@ def read_key_figures(run_dir: str | Path) -> dict[str, dict[str, object]]:
     """Key figures of a run, by notebook name."""
     folder = Path(run_dir) / "key_figures"
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
+
+
+def read_customer_tables(run_dir: str | Path | None) -> pd.DataFrame:
+    """Every per-customer table a run saved (``tables/customers_*.csv``) joined on ``customer_id``; an
+    empty frame when there are none. Columns present in several tables are taken from the first."""
+    if not run_dir:
+        return pd.DataFrame(columns=["customer_id"])
+    joined = None
+    for path in sorted((Path(run_dir) / "tables").glob(f"{CUSTOMER_TABLE_PREFIX}*.csv")):
+        table = pd.read_csv(path, dtype={"customer_id": str})
+        if joined is None:
+            joined = table
+        else:
+            fresh = [c for c in table.columns if c == "customer_id" or c not in joined.columns]
+            joined = joined.merge(table[fresh], on="customer_id", how="outer")
+    return joined if joined is not None else pd.DataFrame(columns=["customer_id"])
 
 
 def write_workbook(tables_dir: str | Path, path: str | Path) -> Path | None:
