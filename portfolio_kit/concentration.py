@@ -19,7 +19,8 @@ Values are *net* per customer (sales minus credit notes, or margin after losses)
   the last positive customer, and zero or negative customers fall in the last class.
 
 Empty input (or no customer left after the rule) raises ``ValueError``; so does a zero total, where shares are
-undefined. A single customer is fully concentrated: Gini 0, HHI 1, normalised HHI 1, top share 1.
+undefined. A single customer is fully concentrated: Gini 0 (its maximum, (n-1)/n), HHI 1, normalised HHI 1,
+top-1 share 1.
 
 Examples
 --------
@@ -123,6 +124,14 @@ def _hhi(x: np.ndarray) -> HHI:
     return HHI(raw, float(normalised), 1.0 / raw)
 
 
+def _thresholds(thresholds: Sequence[float]) -> np.ndarray:
+    limits = np.asarray(thresholds, dtype=float)
+    if limits.ndim != 1 or not 0 < limits.size < 26 or np.any(np.diff(limits) <= 0) or limits[0] <= 0 \
+            or limits[-1] > 1:
+        raise ValueError(f"thresholds: expected increasing cumulative shares in (0, 1], got {tuple(thresholds)!r}")
+    return limits
+
+
 def _class_codes(descending: np.ndarray, limits: np.ndarray) -> np.ndarray:
     """Class code (0 = A) of values sorted descending: the positive share held by strictly larger values,
     located among the cumulative ``limits``."""
@@ -133,10 +142,14 @@ def _class_codes(descending: np.ndarray, limits: np.ndarray) -> np.ndarray:
     return np.searchsorted(limits, held_before[group_start], side="right")
 
 
-def _top_share(x: np.ndarray, k: float) -> float:
-    """Share of the ``k`` largest values of ascending ``x``; fractional ``k`` interpolates linearly."""
-    top_cumulative = np.concatenate([[0.0], np.cumsum(x[::-1])])
-    return float(np.interp(k, np.arange(x.size + 1), top_cumulative) / top_cumulative[-1])
+def _top_cumulative(x: np.ndarray) -> np.ndarray:
+    """``0`` then the cumulative sums of ascending ``x`` taken from the largest."""
+    return np.concatenate([[0.0], np.cumsum(x[::-1])])
+
+
+def _top_share(top_cumulative: np.ndarray, k: float) -> float:
+    """Share of the ``k`` largest values; fractional ``k`` interpolates linearly (the Lorenz curve)."""
+    return float(np.interp(k, np.arange(top_cumulative.size), top_cumulative) / top_cumulative[-1])
 
 
 # --------------------------------------------------------------------------------------------- measures
@@ -210,7 +223,7 @@ def top_share(values, n: int | None = None, fraction: float | None = None) -> fl
     if fraction is not None and not 0.0 <= fraction <= 1.0:
         raise ValueError(f"top_share: fraction must be in [0, 1], got {fraction!r}")
     x = _ascending_nonnegative(values)
-    return _top_share(x, min(n, x.size) if n is not None else fraction * x.size)
+    return _top_share(_top_cumulative(x), min(n, x.size) if n is not None else fraction * x.size)
 
 
 def lorenz_curve(values) -> pd.DataFrame:
@@ -297,10 +310,7 @@ def abc_classes(values, thresholds: Sequence[float] = (0.80, 0.95)) -> pd.DataFr
     >>> abc_classes(pd.Series([70, 5, 5, 5, 5, 5, 5]))["abc_class"].tolist()
     ['A', 'A', 'A', 'A', 'A', 'A', 'A']
     """
-    limits = np.asarray(thresholds, dtype=float)
-    if limits.ndim != 1 or limits.size == 0 or limits.size > 25 or np.any(np.diff(limits) <= 0) \
-            or limits[0] <= 0 or limits[-1] > 1:
-        raise ValueError(f"thresholds: expected increasing cumulative shares in (0, 1], got {tuple(thresholds)!r}")
+    limits = _thresholds(thresholds)
     table = pareto_table(values)
     codes = _class_codes(table["value"].to_numpy(), limits)
     labels = list(string.ascii_uppercase[: limits.size + 1])
@@ -343,10 +353,12 @@ def concentration_summary(values, top_n: Sequence[int] = (1, 10), top_fractions:
     out = {"customers": float(series.size), "negative_customers": float(negative.size),
            "negative_value": float(negative.sum()), "total": float(x.sum()), "gini": _gini(x), "hhi": h.raw,
            "hhi_normalised": h.normalised, "equivalent_customers": h.equivalent_customers}
-    out |= {f"top_{k}_share": _top_share(x, min(k, x.size)) for k in top_n}
-    out |= {f"top_{100 * p:g}pct_share": _top_share(x, p * x.size) for p in top_fractions}
-    out |= {f"customers_for_{100 * t:g}pct": float(np.sum(_class_codes(x[::-1], np.array([t])) == 0))
-            for t in thresholds}
+    top_cumulative = _top_cumulative(x)
+    out |= {f"top_{k}_share": _top_share(top_cumulative, min(k, x.size)) for k in top_n}
+    out |= {f"top_{100 * p:g}pct_share": _top_share(top_cumulative, p * x.size) for p in top_fractions}
+    limits = _thresholds(thresholds)
+    codes = _class_codes(x[::-1], limits)
+    out |= {f"customers_for_{100 * t:g}pct": float(np.sum(codes <= j)) for j, t in enumerate(limits)}
     return pd.Series(out, name="concentration")
 
 
@@ -383,10 +395,12 @@ def concentration_over_time(transactions: pd.DataFrame, freq: str = "Y", value: 
         raise ValueError(f"transactions: missing column(s) {missing}")
     if not pd.api.types.is_datetime64_any_dtype(transactions["date"]):
         raise TypeError(f"transactions: column 'date' must be datetime64, got {transactions['date'].dtype}")
-    period = transactions["date"].dt.to_period(freq).rename("period")
-    per_customer = transactions.groupby([period, transactions["customer_id"]], observed=True)[value].sum()
-    rows = {p: concentration_summary(v, **summary_options) for p, v in per_customer.groupby(level="period")
-            if (v > 0).any()}
+    period_code, periods = pd.factorize(transactions["date"].dt.to_period(freq), sort=True)
+    customer_code = pd.factorize(transactions["customer_id"])[0].astype(np.int64)
+    width = int(customer_code.max()) + 1 if customer_code.size else 1
+    net = transactions[value].groupby(period_code * width + customer_code).sum()
+    rows = {periods[p]: concentration_summary(v.to_numpy(), **summary_options)
+            for p, v in net.groupby(net.index.to_numpy() // width) if (v > 0).any()}
     if not rows:
         raise ValueError(f"transactions: no period with positive {value!r}")
     return pd.DataFrame(rows).T.rename_axis("period")
@@ -418,7 +432,7 @@ def revenue_margin_classes(revenue, margin, revenue_quantiles: Sequence[float] =
     -------
     DataFrame
         Indexed by customer: ``revenue``, ``margin``, ``margin_pct``, ``revenue_class``, ``margin_class``
-        (ordered categoricals) and ``quadrant`` (e.g. ``"high revenue, low margin"``).
+        (ordered categoricals) and ``quadrant`` (categorical, e.g. ``"high revenue, low margin"``).
 
     Examples
     --------
@@ -436,18 +450,23 @@ def revenue_margin_classes(revenue, margin, revenue_quantiles: Sequence[float] =
         raise ValueError("revenue: no customers")
     if margin_pct_edges is None:
         margin_pct_edges = (margin.sum() / revenue.sum(),)
-    cuts = {"revenue_quantiles": np.asarray(revenue_quantiles, float), "margin_pct_edges": np.asarray(margin_pct_edges, float)}
+    cuts = {"revenue_quantiles": np.asarray(revenue_quantiles, float),
+            "margin_pct_edges": np.asarray(margin_pct_edges, float)}
     for name, edges in cuts.items():
         if edges.size not in (1, 2) or np.any(np.diff(edges) <= 0):
             raise ValueError(f"{name}: expected one or two increasing cuts, got {tuple(edges)!r}")
     pct = (margin / revenue).where(revenue > 0)
     revenue_edges = np.quantile(revenue.to_numpy(), cuts["revenue_quantiles"])
     out = pd.DataFrame({"revenue": revenue, "margin": margin, "margin_pct": pct})
-    for column, x, edges in (("revenue_class", revenue, revenue_edges), ("margin_class", pct, cuts["margin_pct_edges"])):
-        codes = np.where(x.isna(), -1, np.searchsorted(edges, x.to_numpy(), side="right"))
-        out[column] = pd.Categorical.from_codes(codes, categories=_CLASS_LABELS[edges.size + 1], ordered=True)
-    out["quadrant"] = (out["revenue_class"].astype(str) + " revenue, " + out["margin_class"].astype(str) + " margin"
-                       ).where(out["margin_class"].notna())
+    codes = {}
+    for column, x, edges in (("revenue_class", revenue, revenue_edges),
+                             ("margin_class", pct, cuts["margin_pct_edges"])):
+        codes[column] = np.where(x.isna(), -1, np.searchsorted(edges, x.to_numpy(), side="right"))
+        out[column] = pd.Categorical.from_codes(codes[column], categories=_CLASS_LABELS[edges.size + 1], ordered=True)
+    quadrants = [f"{r} revenue, {m} margin" for r in out["revenue_class"].cat.categories
+                 for m in out["margin_class"].cat.categories]
+    quadrant = codes["revenue_class"] * len(out["margin_class"].cat.categories) + codes["margin_class"]
+    out["quadrant"] = pd.Categorical.from_codes(np.where(codes["margin_class"] < 0, -1, quadrant), categories=quadrants)
     return out
 
 

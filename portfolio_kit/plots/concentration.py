@@ -1,0 +1,144 @@
+"""Figures of the concentration analysis: Pareto chart, Lorenz curve, revenue x margin scatter, trend.
+
+Tables with many customers are thinned to evenly spaced rows before drawing (a curve of a million points has
+the shape of the same curve at two thousand); figures stay quick and files small.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.ticker import PercentFormatter
+
+from .style import new_axes
+
+__all__ = ["pareto_chart", "lorenz_chart", "revenue_margin_scatter", "concentration_trend"]
+
+
+def _thin(table: pd.DataFrame, max_points: int) -> pd.DataFrame:
+    """Evenly spaced rows of ``table``, first and last kept."""
+    if len(table) <= max_points:
+        return table
+    return table.iloc[np.unique(np.linspace(0, len(table) - 1, max_points).round().astype(int))]
+
+
+def _customers_for(pareto: pd.DataFrame, share: float) -> float:
+    """Share of customers, largest first, needed to reach ``share`` of the value."""
+    i = np.searchsorted(pareto["cumulative_share"].to_numpy(), share - 1e-12)
+    return float(pareto["customer_share"].iloc[min(i, len(pareto) - 1)])
+
+
+def pareto_chart(pareto: pd.DataFrame, thresholds=(0.80, 0.95), ax=None, max_points: int = 2000):
+    """Cumulative share of value against share of customers, largest first, with the ABC lines.
+
+    Parameters
+    ----------
+    pareto : DataFrame
+        :func:`~portfolio_kit.concentration.abc_classes` output (areas coloured by ``abc_class``) or
+        :func:`~portfolio_kit.concentration.pareto_table` output.
+    thresholds : sequence of float
+        Cumulative shares drawn as dashed lines (80% and 95%).
+    ax : matplotlib Axes, optional
+    max_points : int
+        Most points drawn per line.
+
+    Examples
+    --------
+    >>> from portfolio_kit.concentration import abc_classes
+    >>> fig = pareto_chart(abc_classes(table["revenue"]))          # doctest: +SKIP
+    """
+    fig, ax = new_axes(ax)
+    origin = pd.DataFrame({"customer_share": [0.0], "cumulative_share": [0.0]})
+    curve = _thin(pd.concat([origin, pareto[["customer_share", "cumulative_share"]]], ignore_index=True), max_points)
+    ax.plot(curve["customer_share"], curve["cumulative_share"], color="black", linewidth=1.5)
+    if "abc_class" in pareto.columns:
+        for colour, (label, part) in zip(sns.color_palette(), pareto.groupby("abc_class", observed=True)):
+            shown = _thin(part, max_points)
+            ax.fill_between(shown["customer_share"], shown["cumulative_share"], color=colour, alpha=0.35,
+                            label=f"{label}: {len(part):,} customers")
+        ax.legend(loc="lower right")
+    for t in thresholds:
+        needed = _customers_for(pareto, t)
+        ax.axhline(t, color="grey", linestyle="--", linewidth=1)
+        ax.axvline(needed, color="grey", linestyle=":", linewidth=1)
+        ax.annotate(f"{needed:.0%} of customers make {t:.0%}", (needed, t), xytext=(4, -14),
+                    textcoords="offset points", fontsize=9)
+    ax.set(title=f"Pareto: {_customers_for(pareto, thresholds[0]):.0%} of customers make {thresholds[0]:.0%} "
+                 "of the value", xlabel="share of customers (largest first)", ylabel="cumulative share of value",
+           xlim=(0, 1), ylim=(0, 1.02))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    return fig
+
+
+def lorenz_chart(lorenz: pd.DataFrame, ax=None, max_points: int = 2000):
+    """Lorenz curve against the line of equality, with the Gini coefficient in the title.
+
+    The Gini is read from the curve itself, ``G = 1 - sum_k (x_k - x_(k-1)) (L_k + L_(k-1))`` (twice the area
+    between the curve and the diagonal), which equals :func:`~portfolio_kit.concentration.gini` on the full
+    table.
+
+    Parameters
+    ----------
+    lorenz : DataFrame
+        :func:`~portfolio_kit.concentration.lorenz_curve` output.
+    """
+    fig, ax = new_axes(ax)
+    x, y = lorenz["customer_share"].to_numpy(), lorenz["value_share"].to_numpy()
+    gini = 1.0 - float(np.sum(np.diff(x) * (y[1:] + y[:-1])))
+    shown = _thin(lorenz, max_points)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="equality")
+    ax.plot(shown["customer_share"], shown["value_share"], linewidth=2, label="Lorenz curve")
+    ax.fill_between(shown["customer_share"], shown["value_share"], shown["customer_share"], alpha=0.2)
+    ax.set(title=f"Lorenz curve (Gini {gini:.3f})", xlabel="share of customers (smallest first)",
+           ylabel="cumulative share of value", xlim=(0, 1), ylim=(0, 1))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.legend(loc="upper left")
+    return fig
+
+
+def revenue_margin_scatter(classes: pd.DataFrame, ax=None, max_points: int = 20_000):
+    """Revenue (log scale) against margin %, coloured by quadrant, with the class boundaries.
+
+    Parameters
+    ----------
+    classes : DataFrame
+        :func:`~portfolio_kit.concentration.revenue_margin_classes` output; customers without a margin % are
+        not drawn. Above ``max_points`` customers, evenly spaced customers by revenue are drawn.
+    """
+    fig, ax = new_axes(ax)
+    shown = _thin(classes.dropna(subset=["margin_pct"]).sort_values("revenue"), max_points)
+    sns.scatterplot(data=shown, x="revenue", y="margin_pct", hue="quadrant", s=12, alpha=0.6, linewidth=0, ax=ax)
+    for column, draw in (("revenue", ax.axvline), ("margin_pct", ax.axhline)):
+        klass = "revenue_class" if column == "revenue" else "margin_class"
+        lowest = classes.groupby(klass, observed=True)[column].min()
+        for boundary in lowest.iloc[1:]:
+            draw(boundary, color="grey", linestyle="--", linewidth=1)
+    ax.set_xscale("log")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set(title="Revenue x margin %", xlabel="revenue (log scale)", ylabel="margin %")
+    ax.legend(title="", fontsize=8, loc="best")
+    return fig
+
+
+def concentration_trend(over_time: pd.DataFrame, measures=("gini", "top_20pct_share"), ax=None):
+    """Concentration measures period by period: is dependence on few customers growing?
+
+    Parameters
+    ----------
+    over_time : DataFrame
+        :func:`~portfolio_kit.concentration.concentration_over_time` output.
+    measures : sequence of str
+        Its columns to draw (shares and Gini, all between 0 and 1).
+    """
+    fig, ax = new_axes(ax)
+    long = (over_time[list(measures)].rename_axis("period").reset_index()
+            .melt(id_vars="period", var_name="measure", value_name="value"))
+    long["period"] = long["period"].astype(str)
+    sns.lineplot(data=long, x="period", y="value", hue="measure", marker="o", ax=ax)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set(title="Concentration over time", xlabel="", ylabel="", ylim=(0, 1))
+    ax.legend(title="")
+    return fig
