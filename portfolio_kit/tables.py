@@ -40,7 +40,7 @@ def save_key_figures(figures: dict[str, object], notebook: str, output_dir: str 
         folder = Path(output_dir) / "key_figures"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{notebook}.json").write_text(json.dumps(clean, indent=2, default=str), encoding="utf-8")
-    return pd.DataFrame({"figure": list(clean), "value": list(clean.values())})
+    return pd.DataFrame({"figure": list(clean), "value": pd.Series(list(clean.values()), dtype=object)})
 
 
 def read_key_figures(run_dir: str | Path) -> dict[str, dict[str, object]]:

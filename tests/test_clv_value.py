@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from portfolio_kit.clv import BetaGeo, GammaGamma, ParetoNBD, customer_value, fit_bgnbd, fit_gamma_gamma, rfm_summary
+from portfolio_kit.clv import (BetaGeo, GammaGamma, ParetoNBD, customer_value, customer_value_by_group, fit_bgnbd,
+                               fit_gamma_gamma, rfm_summary)
 from portfolio_kit.datasets import load_cdnow_summary
 
 with warnings.catch_warnings():
@@ -121,3 +122,19 @@ def test_bad_arguments(cdnow, models):
         customer_value(bg, gg, cdnow, margin=0.3, periods_per_month=4.348, horizon_months=0)
     with pytest.raises(ValueError, match="missing column"):
         customer_value(bg, gg, cdnow.drop(columns="monetary_value"), margin=0.3, periods_per_month=4.348)
+
+
+def test_value_by_group_fits_spend_per_group():
+    """One group reproduces customer_value with the pooled spend model; two groups use their own fits."""
+    s = load_cdnow_summary()
+    bg = fit_bgnbd(s)
+    opts = dict(margin=0.3, periods_per_month=4.348, n_draws=0)
+    pooled = customer_value(bg, fit_gamma_gamma(s), s, **opts)
+    one = customer_value_by_group(bg, s, pd.Series("all", index=s.index), **opts)
+    pd.testing.assert_frame_equal(one.drop(columns="spend_group"), pooled)
+    halves = pd.Series(np.where(s.index % 2 == 0, "even", "odd"), index=s.index)
+    two = customer_value_by_group(bg, s, halves, **opts)
+    even = s[halves == "even"]
+    pd.testing.assert_frame_equal(two.loc[even.index].drop(columns="spend_group"),
+                                  customer_value(bg, fit_gamma_gamma(even), even, **opts))
+    assert two.index.equals(s.index) and set(two["spend_group"]) == {"even", "odd"}

@@ -24,13 +24,13 @@ from .gamma_gamma import GammaGamma, fit_gamma_gamma
 from .mbgnbd import ModifiedBetaGeo
 from .paretonbd import ParetoNBD
 from .summary import PERIODS, rfm_summary
-from .value import customer_value
+from .value import customer_value, customer_value_by_group
 
 __all__ = [
     "rfm_summary", "PERIODS",
     "BetaGeo", "ModifiedBetaGeo", "ParetoNBD", "GammaGamma", "fit_bgnbd", "fit_gamma_gamma",
     "CustomerModel", "PurchaseModel", "ConvergenceWarning",
-    "customer_value",
+    "customer_value", "customer_value_by_group",
     "customers_by_repeat_count", "holdout_by_frequency", "cumulative_repeat_purchases",
     "probability_alive_matrix", "expected_purchases_matrix", "spend_frequency_correlation", "compare_models",
 ]

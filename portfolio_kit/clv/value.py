@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .base import PurchaseModel, summary_arrays, unique_rows
-from .gamma_gamma import GammaGamma
+from .gamma_gamma import GammaGamma, fit_gamma_gamma
 
 __all__ = ["customer_value"]
 
@@ -164,3 +164,27 @@ def _margin_rate(summary: pd.DataFrame, margin) -> np.ndarray:
     if not np.isfinite(rate).all():
         raise ValueError("margin must be a finite number, or a Series with a value for every customer")
     return rate
+
+
+def customer_value_by_group(purchases: PurchaseModel, summary: pd.DataFrame, groups: pd.Series,
+                            **options) -> pd.DataFrame:
+    """:func:`customer_value` with one Gamma-Gamma spend model per group (e.g. size class).
+
+    Use it when spend per purchase differs by segment, so that pooled spend correlates with frequency
+    (:func:`~portfolio_kit.clv.spend_frequency_correlation` warns) or a pooled fit has ``q <= 1``.
+
+    Parameters
+    ----------
+    groups : Series
+        Group of each customer, indexed like ``summary`` (missing: ``"(unknown)"``).
+    **options
+        Passed to :func:`customer_value` (horizon, discount rate, margin, interval, seed ...).
+
+    Returns
+    -------
+    The :func:`customer_value` columns plus ``spend_group``, indexed like ``summary``.
+    """
+    labels = groups.reindex(summary.index).astype("string").fillna("(unknown)")
+    parts = [customer_value(purchases, fit_gamma_gamma(part), part, **options).assign(spend_group=name)
+             for name, part in summary.groupby(labels.to_numpy(), sort=True)]
+    return pd.concat(parts).reindex(summary.index)
