@@ -1,0 +1,72 @@
+"""Each payments figure is drawn from its result table and returns a Figure with the expected title/axes."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from portfolio_kit import payments, scoring  # noqa: E402
+from portfolio_kit.plots import payments as figures  # noqa: E402
+
+from .payments_ledgers import customers, ledger  # noqa: E402, F401  (fixtures)
+
+AS_OF = pd.Timestamp("2024-03-31")
+
+
+@pytest.fixture
+def drawn():
+    figs = []
+    yield figs
+    for fig in figs:
+        plt.close(fig)
+
+
+def check(fig, drawn, title, xlabel=None, ylabel=None):
+    drawn.append(fig)
+    ax = fig.axes[0]
+    assert isinstance(fig, matplotlib.figure.Figure) and ax.get_title() == title
+    if xlabel is not None:
+        assert ax.get_xlabel() == xlabel
+    if ylabel is not None:
+        assert ax.get_ylabel() == ylabel
+    return ax
+
+
+def test_aging_history_bars(ledger, drawn):  # noqa: F811
+    history = payments.aging_history(ledger, AS_OF)
+    ax = check(figures.aging_history_bars(history), drawn, "Open receivables by age", "", "open amount")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["current", "1-30", "31-60", "61-90", "91+"]
+
+
+def test_dso_trend(ledger, drawn):  # noqa: F811
+    ax = check(figures.dso_trend(payments.receivables_kpis(ledger, AS_OF, window=1)), drawn, "Days sales outstanding",
+               ylabel="days")
+    assert len(ax.get_legend().get_texts()) == 4
+
+
+def test_days_late_distribution(ledger, customers, drawn):  # noqa: F811
+    late = payments.days_late(ledger, AS_OF, customers, by="sector")
+    check(figures.days_late_distribution(late, by="sector"), drawn, "Days late of paid invoices", ylabel="sector")
+
+
+def test_survival_curves(ledger, customers, drawn):  # noqa: F811
+    curves = payments.kaplan_meier(ledger, AS_OF, customers, by="sector")
+    check(figures.survival_curves(curves), drawn, "Share of invoices still unpaid", "days since the invoice date",
+          "share unpaid")
+
+
+def test_calibration_plot(drawn):
+    table = scoring.calibration_table([0, 0, 1, 1, 0, 1], [0.1, 0.2, 0.6, 0.8, 0.3, 0.7], bins=3)
+    check(figures.calibration_plot(table), drawn, "Calibration: predicted vs observed", "mean predicted probability",
+          "observed rate")
+
+
+def test_exposure_vs_limit(ledger, customers, drawn):  # noqa: F811
+    table = payments.exposure(ledger, customers, AS_OF)
+    ax = check(figures.exposure_vs_limit(table), drawn, "Exposure vs credit limit", "credit limit")
+    assert ax.get_xscale() == "log"
