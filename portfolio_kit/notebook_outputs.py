@@ -35,7 +35,11 @@ def store_outputs(path: Path) -> int:
         if cell.cell_type != "code":
             continue
         checked = MARK in cell.source
-        cell.outputs = by_id[cell.get("id")].outputs if checked else []
+        outputs = by_id[cell.get("id")].outputs
+        if checked and any(o.get("name") == "stderr" for o in outputs):
+            raise RuntimeError(f"{path.name}: a checked cell writes to stderr (a warning?); its text holds "
+                               f"temporary paths that would never compare equal: fix it first\n{cell.source}")
+        cell.outputs = outputs if checked else []
         cell.execution_count = by_id[cell.get("id")].execution_count if checked else None
         cell.metadata.pop("execution", None)
         kept += checked
