@@ -17,8 +17,20 @@ SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "portfolio
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    return run_suite(load_config(SAMPLE), reports=tmp_path_factory.mktemp("reports")).run_dir
+def reports(tmp_path_factory):
+    return tmp_path_factory.mktemp("reports")
+
+
+@pytest.fixture(scope="module")
+def earlier(reports):
+    """A run one month earlier (only the analyses with per-customer tables), for the monthly comparison."""
+    cfg = load_config(SAMPLE, as_of="2026-09-30")
+    return run_suite(cfg, reports=reports, only=["segmentation", "abc_pareto", "payments"]).run_dir
+
+
+@pytest.fixture(scope="module")
+def run(reports, earlier):
+    return run_suite(load_config(SAMPLE), reports=reports).run_dir
 
 
 def test_every_notebook_runs_on_the_sample(run):
@@ -63,3 +75,22 @@ def test_validate_the_sample_from_the_cli(capsys):
 def test_notebooks_default_to_the_sample():
     for path in discover_notebooks(NOTEBOOKS_DIR):
         assert notebook_parameters(path)["config_path"].default == '"../data/sample/portfolio.yaml"', path.name
+
+
+def test_monitoring_compares_with_the_previous_run(run, earlier):
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["previous_run"] == str(earlier)
+    figures = json.loads((run / "key_figures" / "monitoring.json").read_text())
+    assert figures["compared with run"] == earlier.name
+    alerts = pd.read_csv(run / "tables" / "alerts.csv")
+    snapshot_rules = {"rating_downgrade", "score_change", "credit_limit_cut", "officers_change", "share_capital_change"}
+    run_rules = set(alerts["rule"]) - snapshot_rules
+    assert run_rules, "the run-against-run diff raised no alert (segment moves, new overdue, exposure over limit)"
+    assert run_rules <= {"segment_worse", "new_overdue", "exposure_over_limit", "p_alive_drop"}
+
+
+def test_planted_snapshot_changes_reach_the_alerts(run):
+    truth = json.loads((SAMPLE.parent / "truth.json").read_text())
+    changes = pd.read_csv(run / "tables" / "snapshot_changes.csv", dtype={"customer_id": str})
+    planted = {(c["customer_id"], c["field"]) for c in truth["planted_changes"]}
+    assert set(zip(changes["customer_id"], changes["field"])) == planted
