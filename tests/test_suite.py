@@ -94,3 +94,11 @@ def test_planted_snapshot_changes_reach_the_alerts(run):
     changes = pd.read_csv(run / "tables" / "snapshot_changes.csv", dtype={"customer_id": str})
     planted = {(c["customer_id"], c["field"]) for c in truth["planted_changes"]}
     assert set(zip(changes["customer_id"], changes["field"])) == planted
+
+
+def test_monitoring_with_a_single_snapshot_says_so(tmp_path):
+    """The first monthly run of a client has one snapshot: the notebook reports it instead of failing."""
+    run = run_suite(load_config(SAMPLE, as_of="2026-09-30"), reports=tmp_path, only=["monitoring"]).run_dir
+    figures = json.loads((run / "key_figures" / "monitoring.json").read_text())
+    assert figures["customers added"] == 0 and figures["high alerts"] == 0
+    assert "Fewer than two snapshots" in (run / "06_monitoring.html").read_text()
