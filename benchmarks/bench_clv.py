@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -29,13 +28,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks.common import SINGLE_THREAD, markdown_table
+
 DATA = Path(__file__).resolve().parent / ".data"
 BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 GAMMA_GAMMA = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 SEED = 2005
-#: Both libraries run single-threaded: on a shared 2-core machine a multithreaded BLAS stalls when the other
-#: core is busy, which would make timings depend on the neighbours.
-SINGLE_THREAD = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def make_summary(n: int, seed: int = SEED) -> pd.DataFrame:
@@ -144,13 +142,9 @@ def main(sizes: list[int]) -> str:
                      "lifetimes MB": f"{ref['peak_mb']:.0f}", "ours MB": f"{ours['peak_mb']:.0f}",
                      "memory ratio": f"{ref['peak_mb'] / max(ours['peak_mb'], 1e-9):.1f}x",
                      "max param rel. diff": f"{np.max(np.abs(params)):.1e}", "max CLV rel. diff": f"{clv_diff:.1e}"})
-    table = pd.DataFrame(rows)
-    header = "| " + " | ".join(table.columns) + " |\n|" + "---|" * len(table.columns) + "\n"
-    body = "".join("| " + " | ".join(r) + " |\n" for r in table.astype(str).to_numpy())
-    note = ("\nBG/NBD + Gamma-Gamma fit and 12-month CLV per customer (P(alive), expected purchases, CLV): total "
+    return markdown_table(rows, ("BG/NBD + Gamma-Gamma fit and 12-month CLV per customer (P(alive), expected purchases, CLV): total "
             "seconds (in brackets: fitting both models) and peak added memory per library, each in its own "
-            "single-threaded process. pymc-marketing: not installed, not run.\n")
-    return header + body + note
+            "single-threaded process. pymc-marketing: not installed, not run."))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -33,13 +32,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks.common import SINGLE_THREAD, markdown_table
+
 DATA = Path(__file__).resolve().parent / ".data"
 SEED = 2011
 AS_OF = pd.Timestamp("2025-12-31")
 START = pd.Timestamp("2024-01-01")
 BUCKETS = ["current", "1-30", "31-60", "61-90", "91+"]
 TASKS = ("aging by customer", "aging history", "DSO trend")
-SINGLE_THREAD = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def make_invoices(n: int, seed: int = SEED, customers: int = 200_000) -> pd.DataFrame:
@@ -215,13 +215,9 @@ def main(sizes: list[int]) -> str:
                          "max abs. diff": f"{_difference(task, n):.1e}"})
         for path in DATA.glob(f"payments_{n}*.parquet"):   # hundreds of MB at 10M invoices
             path.unlink()
-    table = pd.DataFrame(rows)
-    header = "| " + " | ".join(table.columns) + " |\n|" + "---|" * len(table.columns) + "\n"
-    body = "".join("| " + " | ".join(r) + " |\n" for r in table.astype(str).to_numpy())
-    note = ("\nAs of 2025-12-31, 24 month ends, 200,000 customers; seconds and peak added memory per implementation, "
+    return markdown_table(rows, ("As of 2025-12-31, 24 month ends, 200,000 customers; seconds and peak added memory per implementation, "
             "each in its own single-threaded process after reading the data. Reference: plain pandas "
-            "(pd.cut + pivot_table, a loop over month ends, a loop for the countback).\n")
-    return header + body + note
+            "(pd.cut + pivot_table, a loop over month ends, a loop for the countback)."))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,19 @@
+"""What the benchmarks share: a single-threaded environment for child processes and markdown tables."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+#: Environment of a benchmark's child process: BLAS pinned to one thread, so that a busy second core does
+#: not stall one library's threads and not the other's.
+SINGLE_THREAD = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def markdown_table(rows: list[dict], note: str = "") -> str:
+    """``rows`` (one dict per line, same keys) as a markdown table, followed by ``note``."""
+    table = pd.DataFrame(rows)
+    header = "| " + " | ".join(table.columns) + " |\n|" + "---|" * len(table.columns) + "\n"
+    body = "".join("| " + " | ".join(r) + " |\n" for r in table.astype(str).to_numpy())
+    return header + body + (f"\n{note}\n" if note else "")
