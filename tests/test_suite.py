@@ -102,3 +102,13 @@ def test_monitoring_with_a_single_snapshot_says_so(tmp_path):
     figures = json.loads((run / "key_figures" / "monitoring.json").read_text())
     assert figures["customers added"] == 0 and figures["high alerts"] == 0
     assert "Fewer than two snapshots" in (run / "06_monitoring.html").read_text()
+
+
+def test_every_parameter_line_is_understood():
+    """papermill skips a parameter line it cannot parse (only a warning): then the runner could not check it."""
+    import nbformat
+
+    for path in discover_notebooks(NOTEBOOKS_DIR):
+        cell = next(c for c in nbformat.read(path, as_version=4).cells if "parameters" in c.metadata.get("tags", []))
+        lines = [line for line in cell.source.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+        assert len(notebook_parameters(path)) == len(lines), path.name
