@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CONFIG ?= data/sample/portfolio.yaml
 
-.PHONY: help setup report test lab validate sample notebook-outputs bench lock clean
+.PHONY: help setup browser report test lab validate sample notebook-outputs bench lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,7 +21,19 @@ setup: $(STAMP)  ## build .venv from the lock file
 report: $(STAMP)  ## run the full notebook suite on the sample client into reports/
 	$(BIN)/portfolio-kit run $(CONFIG)
 
-test: $(STAMP)  ## run the whole test suite, notebooks included
+# Debian's chromium prints the PDF (`portfolio-kit run --pdf`) and opens the report in the browser test.
+# PORTFOLIO_KIT_SKIP_BROWSER=1 skips both the install and that test, explicitly.
+browser:  ## install headless Chromium (Debian's chromium) unless it is on PATH
+	@if [ "$$PORTFOLIO_KIT_SKIP_BROWSER" = 1 ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null; \
+	then :; \
+	elif [ "$$(id -u)" != 0 ]; then \
+	  echo "make browser: chromium is not installed; as root run: apt-get update && apt-get install -y chromium" >&2; \
+	  echo "  (or set PORTFOLIO_KIT_SKIP_BROWSER=1 to test without the browser test)" >&2; exit 1; \
+	else \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+
+test: $(STAMP) browser  ## run the whole test suite, notebooks included (and the report in headless Chromium)
 	$(BIN)/python -m pytest
 
 lab: $(STAMP)  ## open JupyterLab on the notebooks

@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
+from benchmarks.common import markdown_table  # noqa: E402
 from portfolio_kit.browser import print_pdf, print_report_pdf  # noqa: E402
 
 PAGES = (1, 4, 12)
@@ -85,15 +86,16 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         return _child(args.child, args.pages, args.rows, args.seed)
-    print(f"HTML pages of {args.rows} table rows and one figure each, seed {args.seed}\n")
-    print("| pages | method | seconds | s / page | PDF pages | peak Chromium MB | peak Python MB | time ratio |")
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    rows = []
     for pages in PAGES:
         ours, combined = (_run(case, pages, args.rows, args.seed) for case in ("per page + pypdf", "one combined"))
         for name, r in (("per page + pypdf", ours), ("one combined page", combined)):
-            print(f"| {pages} | {name} | {r['seconds']:.2f} | {r['seconds'] / pages:.2f} | {r['pdf_pages']} | "
-                  f"{r['chromium_mb']:.0f} | {r['python_mb']:.0f} | {r['seconds'] / combined['seconds']:.2f} |",
-                  flush=True)
+            rows.append({"pages": pages, "method": name, "seconds": f"{r['seconds']:.2f}",
+                         "s / page": f"{r['seconds'] / pages:.2f}", "PDF pages": r["pdf_pages"],
+                         "peak Chromium MB": f"{r['chromium_mb']:.0f}", "peak Python MB": f"{r['python_mb']:.0f}",
+                         "time ratio": f"{r['seconds'] / combined['seconds']:.2f}"})
+    print(markdown_table(rows, f"HTML pages of {args.rows} table rows and one figure each, seed {args.seed}; "
+                               "time ratio against one combined page."))
 
 
 if __name__ == "__main__":

@@ -8,11 +8,13 @@ executed notebook showing the failing cell. Nothing existing is ever overwritten
 A run folder holds::
 
     index.html                 links to every notebook page, with the run's key figures
-    NN_name.html               one page per notebook, without code (nbconvert ``exclude_input``)
+    NN_name.html               one page per notebook, without code (nbconvert ``exclude_input``), loading
+                               nothing from the network (no require.js, MathJax or Mermaid from a CDN)
     notebooks/NN_name.ipynb    the executed notebooks
     tables/*.csv, tables/<client>_<as_of>.xlsx    every table the notebooks saved, one sheet each
     key_figures/<name>.json    each notebook's headline numbers
     manifest.json              parameters, input SHA-256, package versions, git commit, timings, status
+    <client>_<as_of>.pdf       with ``pdf=True``: index and every page in order, printed by headless Chromium
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ from typing import Any, Callable
 import nbformat
 import papermill
 import yaml
+from jinja2 import DictLoader
 from nbconvert import HTMLExporter
 
+from .browser import chromium_version, find_chromium, print_report_pdf
 from .config import PortfolioConfig
 from .io import DataValidationError, check_portfolio
 from .monitoring import parse_alert_rules
@@ -56,7 +60,7 @@ KERNEL_NAME = "python3"
 RUNNER_PARAMETERS = ("config_path", "as_of", "output_dir", "pseudonymise", "previous_run")
 REQUIRED_PARAMETERS = RUNNER_PARAMETERS[:3]
 _VERSIONED = ("portfolio-kit", "pandas", "numpy", "scipy", "statsmodels", "lifetimes", "seaborn",
-              "matplotlib", "papermill", "nbconvert", "pandera", "pyarrow", "openpyxl")
+              "matplotlib", "papermill", "nbconvert", "pandera", "pyarrow", "openpyxl", "pypdf")
 
 
 class RunError(RuntimeError):
@@ -279,11 +283,38 @@ def _run_id(start: dt.datetime, params: list[NotebookPlan], hashes: dict[str, st
     return f"{start:%Y%m%dT%H%M%S}.{start.microsecond // 1000:03d}Z-{hashlib.sha256(payload.encode()).hexdigest()[:8]}"
 
 
+#: nbconvert's ``lab`` page without its CDN scripts (require.js, MathJax, Mermaid, widgets): the report is read
+#: offline and the notebooks' outputs need none of them (figures are embedded PNG, tables HTML; TeX in markdown
+#: would show as written). Printed on A4 portrait, tables in a smaller type and not clipped to a scroll box.
+_OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock -%}
+{%- block jupyter_widgets -%}{%- endblock -%}
+{%- block html_head_js_mathjax -%}{%- endblock -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock -%}
+{%- block html_head_css -%}
+<style>
+@page { size: A4; }
+@media print {
+  .jp-OutputArea-output { overflow: visible; }
+  .jp-RenderedHTMLCommon table { font-size: 10px; }
+  .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { padding: 1px 3px; white-space: normal; }
+  .jp-RenderedHTMLCommon thead th { overflow-wrap: anywhere; }
+  img, tr { break-inside: avoid; }
+  h1, h2, h3 { break-after: avoid; }
+}
+</style>
+{%- endblock -%}
+"""
+
+
 def _export_html(executed: Path, target: Path, title: str) -> None:
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4),
-                                          resources={"metadata": {"name": title}})
+    exporter = HTMLExporter(template_name="lab", template_file="report.html.j2",
+                            extra_loaders=[DictLoader({"report.html.j2": _OFFLINE_TEMPLATE})], embed_images=True,
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    notebook = nbformat.read(executed, as_version=4)
+    for cell in notebook.cells:  # warnings stay in the executed notebook, for the analyst, not on the page
+        cell["outputs"] = [o for o in cell.get("outputs", []) if o.get("name") != "stderr"]
+    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
     target.write_text(body, encoding="utf-8")
 
 
@@ -298,7 +329,7 @@ def _index_html(cfg: PortfolioConfig, manifest: dict, key_figures: dict[str, dic
     return f"""<!DOCTYPE html>
 <html lang="{esc(cfg.language)}"><head><meta charset="utf-8">
 <title>{esc(cfg.client)} portfolio report as of {esc(manifest['as_of'])}</title>
-<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;color:#222}}
+<style>@page{{size:A4}} body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;color:#222}}
 section{{border-top:1px solid #ddd;padding:.5rem 0}} .meta{{color:#777;font-size:.9em}}</style>
 </head><body>
 <h1>{esc(cfg.client)}: customer portfolio as of {esc(manifest['as_of'])}</h1>
@@ -319,16 +350,36 @@ def _title(path: Path) -> str:
     return notebook_name(path).replace("_", " ").capitalize()
 
 
+def _print_pdf(cfg: PortfolioConfig, manifest: dict, run: Path) -> tuple[dict | None, str | None]:
+    """Print the run's index and notebook pages into one PDF: (the manifest's ``pdf`` entry, failure or None)."""
+    name = f"{cfg.client}_{cfg.as_of.isoformat()}.pdf"
+    pages = ["index.html"] + [nb["html"] for nb in manifest["notebooks"]]
+    t0 = time.perf_counter()
+    try:
+        counts = print_report_pdf([run / p for p in pages], run / name,
+                                  titles=["Contents"] + [nb["title"] for nb in manifest["notebooks"]],
+                                  title=f"{cfg.client}: customer portfolio as of {manifest['as_of']}")
+    except (OSError, RuntimeError) as exc:
+        return None, f"the PDF could not be printed: {exc}"
+    return {"file": name, "pages": dict(zip(pages, counts)), "seconds": round(time.perf_counter() - t0, 3)}, None
+
+
 def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides: dict[str, Any] | None = None,
               reports: str | Path | None = None, notebooks_dir: Path = NOTEBOOKS_DIR, pseudonymise: bool = False,
-              progress: Callable[[dict], None] | None = None) -> RunResult:
+              progress: Callable[[dict], None] | None = None, pdf: bool = False) -> RunResult:
     """Execute the suite (or ``only`` some notebooks) on ``cfg`` into a new run folder.
 
+    With ``pdf``, the index and every notebook page are then printed, in order, into ``<client>_<as_of>.pdf``
+    (headless Chromium, see :func:`~portfolio_kit.browser.print_report_pdf`) inside the run before it is
+    moved into place.
+
     Raises :class:`ParameterError` or :class:`~portfolio_kit.io.DataValidationError` before anything runs
-    for bad parameters or bad data, and :class:`RunFailed` (after
-    keeping ``<run_id>.failed/``) when a notebook fails.
+    for bad parameters or bad data, :class:`~portfolio_kit.browser.ChromiumNotFound` likewise when ``pdf``
+    is asked without Chromium, and :class:`RunFailed` (after keeping ``<run_id>.failed/``) when a notebook
+    or the PDF fails.
     """
     emit = progress or (lambda event: None)
+    chromium = find_chromium() if pdf else None
     notebooks = discover_notebooks(notebooks_dir, only)
     root = reports_root(cfg, reports)
     prev = previous_run(root, cfg.client, cfg.as_of)
@@ -355,8 +406,10 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
         "client": cfg.client, "as_of": cfg.as_of.isoformat(), "run_id": run_id, "status": "running",
         "started": start.isoformat(), "config": str(cfg.source), "inputs": hashes, "versions": _versions(),
         "git": _git_commit(), "previous_run": runner_values["previous_run"], "pseudonymised": pseudonymise,
-        "kernel": KERNEL_NAME, "notebooks": [], "workbook": None,
+        "kernel": KERNEL_NAME, "notebooks": [], "workbook": None, "pdf": None,
     }
+    if chromium:
+        manifest["versions"]["chromium"] = chromium_version(chromium)
     failure = None
     for i, plan in enumerate(plans, 1):
         params = dict(plan.parameters, output_dir=str(partial))
@@ -385,13 +438,15 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
             _export_html(executed, partial / entry["html"], entry["title"])
         if failure:
             break
+    workbook = write_workbook(partial / "tables", partial / "tables" / f"{cfg.client}_{cfg.as_of.isoformat()}.xlsx")
+    manifest["workbook"] = str(workbook.relative_to(partial)) if workbook else None
+    (partial / "index.html").write_text(_index_html(cfg, manifest, read_key_figures(partial)), encoding="utf-8")
+    if pdf and not failure:
+        manifest["pdf"], failure = _print_pdf(cfg, manifest, partial)
     end = dt.datetime.now(dt.timezone.utc)
     manifest.update(status="failed" if failure else "success", finished=end.isoformat(),
                     seconds=round((end - start).total_seconds(), 3), error=failure)
-    workbook = write_workbook(partial / "tables", partial / "tables" / f"{cfg.client}_{cfg.as_of.isoformat()}.xlsx")
-    manifest["workbook"] = str(workbook.relative_to(partial)) if workbook else None
     (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
-    (partial / "index.html").write_text(_index_html(cfg, manifest, read_key_figures(partial)), encoding="utf-8")
     target = parent / f"{run_id}.failed" if failure else final
     os.rename(partial, target)
     if failure:

@@ -171,3 +171,12 @@ def test_cli_exit_codes_and_messages(client, suite, tmp_path, capsys, monkeypatc
     assert main(["run", str(client), "--reports", reports, "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "1 data error found" in err and "Traceback" not in err
+
+
+def test_warnings_stay_in_the_notebook_not_on_the_page(client, tmp_path):
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    _notebook(folder / "01_warn.ipynb", PARAMS, 'import warnings\nwarnings.warn("internal detail for the analyst")')
+    run = run_suite(load_config(client), reports=tmp_path / "r", notebooks_dir=folder).run_dir
+    assert "internal detail" in (run / "notebooks" / "01_warn.ipynb").read_text()
+    assert "internal detail" not in (run / "01_warn.html").read_text()
