@@ -799,7 +799,20 @@ read:                            # defaults for every file; any key can be repea
   snapshots:
     path: snapshots/rating_*.{ext}          # a glob: one file per date
     snapshot_date_from_filename: "rating_(\\\\d{{4}}-\\\\d{{2}}-\\\\d{{2}})"   # regex whose group is an ISO date
-{snapshot_read}"""
+{snapshot_read}parameters:                      # notebook parameters by notebook (see `portfolio-kit params NAME`)
+  clv: {{horizon_months: 12, discount_rate: 0.01}}
+alerts:                          # monitoring rules (these are the kit's defaults; drop the block to use them)
+  - {{name: rating_downgrade, notches: 2, severity: high}}
+  - {{name: rating_downgrade, notches: 1, severity: medium}}
+  - {{name: score_change, points: 10, severity: medium}}
+  - {{name: credit_limit_cut, min_cut: 0.2, severity: high}}
+  - {{name: exposure_over_limit, min_excess: 0.0, severity: high}}
+  - {{name: new_overdue, min_amount: 0.0, severity: medium}}
+  - {{name: officers_change, severity: low}}
+  - {{name: share_capital_change, min_change: 0.0, severity: low}}
+  - {{name: p_alive_drop, threshold: 0.5, severity: high}}
+  - {{name: segment_worse, min_steps: 1, severity: medium}}
+"""
 
 _CSV_READ = """\
   sep: ";"

@@ -180,3 +180,14 @@ def test_warnings_stay_in_the_notebook_not_on_the_page(client, tmp_path):
     run = run_suite(load_config(client), reports=tmp_path / "r", notebooks_dir=folder).run_dir
     assert "internal detail" in (run / "notebooks" / "01_warn.ipynb").read_text()
     assert "internal detail" not in (run / "01_warn.html").read_text()
+
+
+def test_alert_rules_of_the_config_are_checked_before_anything_runs(client, suite, tmp_path):
+    from portfolio_kit.monitoring import AlertRuleError
+
+    cfg = load_config(client)
+    cfg.alerts = [{"name": "rating_downgrade", "notches": 2, "severity": "high"},
+                  {"name": "rating_slump", "severity": "high"}]
+    with pytest.raises(AlertRuleError, match="rating_slump"):
+        run_suite(cfg, reports=tmp_path / "r", notebooks_dir=suite)
+    assert not (tmp_path / "r").exists() or not list((tmp_path / "r").rglob("manifest.json"))

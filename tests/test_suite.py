@@ -112,3 +112,9 @@ def test_every_parameter_line_is_understood():
         cell = next(c for c in nbformat.read(path, as_version=4).cells if "parameters" in c.metadata.get("tags", []))
         lines = [line for line in cell.source.splitlines() if line.strip() and not line.lstrip().startswith("#")]
         assert len(notebook_parameters(path)) == len(lines), path.name
+
+
+def test_the_sample_config_spells_out_the_default_alert_rules():
+    from portfolio_kit.monitoring import DEFAULT_ALERT_RULES, parse_alert_rules
+
+    assert parse_alert_rules(load_config(SAMPLE).alerts) == DEFAULT_ALERT_RULES
