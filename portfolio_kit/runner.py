@@ -60,7 +60,7 @@ KERNEL_NAME = "python3"
 RUNNER_PARAMETERS = ("config_path", "as_of", "output_dir", "pseudonymise", "previous_run")
 REQUIRED_PARAMETERS = RUNNER_PARAMETERS[:3]
 _VERSIONED = ("portfolio-kit", "pandas", "numpy", "scipy", "statsmodels", "lifetimes", "seaborn",
-              "matplotlib", "papermill", "nbconvert", "pandera", "pyarrow", "openpyxl", "pypdf")
+              "matplotlib", "papermill", "nbconvert", "pyarrow", "openpyxl", "pypdf")
 
 
 class RunError(RuntimeError):
