@@ -171,6 +171,8 @@ def coefficient_table(result, effect: str = "odds_ratio") -> pd.DataFrame:
     """
     params, bse = np.asarray(result.params, dtype=float), np.asarray(result.bse, dtype=float)
     z = stats.norm.ppf(0.975)
-    return pd.DataFrame({"term": list(result.model.exog_names), "coef": params, "std_err": bse, "z": params / bse,
-                         "p_value": np.asarray(result.pvalues, dtype=float), effect: np.exp(params),
-                         f"{effect}_low": np.exp(params - z * bse), f"{effect}_high": np.exp(params + z * bse)})
+    with np.errstate(over="ignore"):  # a separated term has an infinite bound
+        return pd.DataFrame({"term": list(result.model.exog_names), "coef": params, "std_err": bse,
+                             "z": params / bse, "p_value": np.asarray(result.pvalues, dtype=float),
+                             effect: np.exp(params), f"{effect}_low": np.exp(params - z * bse),
+                             f"{effect}_high": np.exp(params + z * bse)})
