@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight
 
@@ -171,16 +170,6 @@ class _Design:
         return X
 
 
-def _coefficient_table(result, effect: str) -> pd.DataFrame:
-    """Coefficients with standard errors, z, p-values and exponentiated effects with 95% intervals."""
-    params, bse = np.asarray(result.params), np.asarray(result.bse)
-    z = stats.norm.ppf(0.975)
-    names = result.model.exog_names
-    return pd.DataFrame({"term": names, "coef": params, "std_err": bse, "z": params / bse,
-                         "p_value": np.asarray(result.pvalues), effect: np.exp(params),
-                         f"{effect}_low": np.exp(params - z * bse), f"{effect}_high": np.exp(params + z * bse)})
-
-
 # --------------------------------------------------------------------------------------------- logit
 class LatePaymentModel:
     """P(an invoice is paid more than ``threshold`` days late), a logit on what is known at issue::
@@ -238,7 +227,7 @@ class LatePaymentModel:
         self.result_ = sm.Logit(y, self._design.matrix(train)).fit(disp=0, maxiter=200)
         if not self.result_.mle_retvals.get("converged", True):
             logger.warning("LatePaymentModel: the optimiser did not converge; check for rare levels")
-        self.coefficients_ = _coefficient_table(self.result_, "odds_ratio")
+        self.coefficients_ = scoring.coefficient_table(self.result_, "odds_ratio")
         self.n_train_, self.event_rate_ = len(train), float(y.mean())
         return self
 
@@ -468,7 +457,7 @@ class PaymentTimeModel:
         X = self._design.matrix(features, constant=False)
         self.result_ = PHReg(features["duration"].to_numpy(float), X,
                              status=features["paid"].to_numpy(int), ties=self.ties).fit()
-        self.hazard_ratios_ = _coefficient_table(self.result_, "hazard_ratio")
+        self.hazard_ratios_ = scoring.coefficient_table(self.result_, "hazard_ratio")
         times, cumhaz, _ = self.result_.baseline_cumulative_hazard[0]
         self.baseline_ = pd.DataFrame({"days": times, "cumulative_hazard": cumhaz})
         return self
