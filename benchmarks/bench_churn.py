@@ -29,14 +29,13 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import SINGLE_THREAD, markdown_table
+from benchmarks.common import SINGLE_THREAD, markdown_table, timed
 
 DATA = Path(__file__).resolve().parent / ".data"
 SEED = 2005
@@ -156,14 +155,6 @@ REFERENCE = {"labels + features": "pandas groupby per quantity",
              "BG/NBD no-purchase probability": "lifetimes BetaGeoFitter", "cohort retention": "pandas to_period"}
 
 
-def _memory(field: str) -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
-
-
 def _difference(task: str, ours, ref) -> float:
     if task == "labels + features":
         cols = FEATURES + ["churned"]
@@ -182,16 +173,7 @@ def run_case(library: str, task: str, n: int) -> dict:
     tx = pd.read_parquet(DATA / f"churn_{n}.parquet")
     import portfolio_kit.churn  # noqa: F401  (imports outside the timed section)
     data = SETUP.get(task, lambda frame: frame)(tx)
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-    except OSError:
-        pass
-    before = _memory("VmRSS")
-    start = time.perf_counter()
-    out = WORK[(library, task)](data)
-    seconds = time.perf_counter() - start
-    peak = _memory("VmHWM") - before
+    out, seconds, peak = timed(lambda: WORK[(library, task)](data))
     result = {"seconds": seconds, "peak_mb": peak}
     if task in REFERENCE:
         pd.to_pickle(out, DATA / f"churn_{n}_{task.replace(' ', '_').replace('/', '')}_{library}.pkl")

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import SINGLE_THREAD, markdown_table
+from benchmarks.common import SINGLE_THREAD, markdown_table, timed
 
 DATA = Path(__file__).resolve().parent / ".data"
 BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -55,14 +55,6 @@ def make_summary(n: int, seed: int = SEED) -> pd.DataFrame:
     monetary = np.where(frequency > 0, rng.gamma(GAMMA_GAMMA["p"] * repeat, 1.0 / nu) / repeat, 0.0)
     return pd.DataFrame({"frequency": frequency, "recency": last / 7.0, "T": age_days / 7.0,
                          "monetary_value": monetary})
-
-
-def _memory(field: str) -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
 
 
 def _run_ours(s: pd.DataFrame) -> dict:
@@ -104,16 +96,7 @@ def run_case(library: str, n: int) -> dict:
         import lifetimes  # noqa: F401  (import outside the timed section)
     else:
         import portfolio_kit.clv  # noqa: F401
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")  # reset the peak resident memory
-    except OSError:
-        pass
-    before = _memory("VmRSS")
-    start = time.perf_counter()
-    out = work(s)
-    seconds = time.perf_counter() - start
-    peak = _memory("VmHWM") - before
+    out, seconds, peak = timed(lambda: work(s))
     np.savez(DATA / f"clv_{n}_{library}.npz", clv=out["clv"], alive=out["alive"])
     return {"seconds": seconds, "fit": out["fit"], "peak_mb": peak, "bgnbd": out["bgnbd"],
             "gamma_gamma": out["gamma_gamma"]}

@@ -26,13 +26,12 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import SINGLE_THREAD, markdown_table
+from benchmarks.common import SINGLE_THREAD, markdown_table, timed
 
 DATA = Path(__file__).resolve().parent / ".data"
 SEED = 2011
@@ -156,28 +155,11 @@ COMPARED = {"aging by customer": BUCKETS, "aging history": BUCKETS,
             "DSO trend": ["ar", "current_ar", "dso", "bpdso", "add", "cei", "dso_countback"]}
 
 
-def _memory(field: str) -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
-
-
 def run_case(library: str, task: str, n: int) -> dict:
     """Time one implementation on one task and size (in this process); save its result next to the data."""
     inv = pd.read_parquet(DATA / f"payments_{n}.parquet")
     import portfolio_kit.payments  # noqa: F401  (import outside the timed section)
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")  # reset the peak resident memory
-    except OSError:
-        pass
-    before = _memory("VmRSS")
-    start = time.perf_counter()
-    out = WORK[(library, task)](inv, AS_OF)
-    seconds = time.perf_counter() - start
-    peak = _memory("VmHWM") - before
+    out, seconds, peak = timed(lambda: WORK[(library, task)](inv, AS_OF))
     out.reset_index(drop=task == "DSO trend").to_parquet(DATA / f"payments_{n}_{task.replace(' ', '_')}_{library}.parquet")
     return {"seconds": seconds, "peak_mb": peak}
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from typing import Callable
 
 import pandas as pd
 
@@ -17,3 +19,25 @@ def markdown_table(rows: list[dict], note: str = "") -> str:
     header = "| " + " | ".join(table.columns) + " |\n|" + "---|" * len(table.columns) + "\n"
     body = "".join("| " + " | ".join(r) + " |\n" for r in table.astype(str).to_numpy())
     return header + body + (f"\n{note}\n" if note else "")
+
+
+def _memory_mb(field: str) -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def timed(work: Callable[[], object]) -> tuple[object, float, float]:
+    """Run ``work()`` once: its result, seconds, and peak resident memory it added in MB (Linux)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")  # reset the peak resident memory
+    except OSError:
+        pass
+    before = _memory_mb("VmRSS")
+    start = time.perf_counter()
+    out = work()
+    seconds = time.perf_counter() - start
+    return out, seconds, _memory_mb("VmHWM") - before
