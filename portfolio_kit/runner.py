@@ -347,6 +347,10 @@ def _fmt(value: Any) -> str:
 
 
 def _title(path: Path) -> str:
+    """The notebook's first markdown heading, else its name."""
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("#"):
+            return cell.source.lstrip().splitlines()[0].lstrip("#").strip()
     return notebook_name(path).replace("_", " ").capitalize()
 
 

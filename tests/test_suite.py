@@ -118,3 +118,8 @@ def test_the_sample_config_spells_out_the_default_alert_rules():
     from portfolio_kit.monitoring import DEFAULT_ALERT_RULES, parse_alert_rules
 
     assert parse_alert_rules(load_config(SAMPLE).alerts) == DEFAULT_ALERT_RULES
+
+
+def test_index_titles_are_the_notebooks_headings(run):
+    index = (run / "index.html").read_text()
+    assert ">Customer lifetime value</a>" in index and ">Data overview</a>" in index
