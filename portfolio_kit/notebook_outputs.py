@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import papermill
 
-from .runner import KERNEL_NAME, discover_notebooks
+from .runner import KERNEL_NAME, LocalKernelManager, discover_notebooks
 
 MARK = "NBVAL_CHECK_OUTPUT"
 
@@ -26,7 +26,7 @@ def store_outputs(path: Path) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         executed = Path(tmp) / path.name
         papermill.execute_notebook(str(path), str(executed), kernel_name=KERNEL_NAME, cwd=str(path.parent),
-                                   progress_bar=False)
+                                   progress_bar=False, kernel_manager_class=LocalKernelManager)
         ran = nbformat.read(executed, as_version=4)
     source = nbformat.read(path, as_version=4)
     by_id = {cell.get("id"): cell for cell in ran.cells}

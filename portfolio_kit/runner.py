@@ -39,7 +39,9 @@ import nbformat
 import papermill
 import yaml
 from jinja2 import DictLoader
+from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
+from traitlets import CaselessStrEnum
 
 from .browser import chromium_version, find_chromium, print_report_pdf
 from .config import PortfolioConfig
@@ -61,6 +63,13 @@ RUNNER_PARAMETERS = ("config_path", "as_of", "output_dir", "pseudonymise", "prev
 REQUIRED_PARAMETERS = RUNNER_PARAMETERS[:3]
 _VERSIONED = ("portfolio-kit", "pandas", "numpy", "scipy", "statsmodels", "lifetimes", "seaborn",
               "matplotlib", "papermill", "nbconvert", "pyarrow", "openpyxl", "pypdf")
+
+
+class LocalKernelManager(AsyncKernelManager):
+    """Kernels talk to the runner over Unix sockets in the user's Jupyter runtime folder (IPC), not over
+    TCP on localhost, which ipykernel rightly warns is unencrypted."""
+
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
 
 
 class RunError(RuntimeError):
@@ -425,7 +434,8 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
         t0 = time.perf_counter()
         try:
             papermill.execute_notebook(str(plan.path), str(executed), parameters=params, kernel_name=KERNEL_NAME,
-                                       cwd=str(plan.path.parent), progress_bar=False, log_output=False)
+                                       cwd=str(plan.path.parent), progress_bar=False, log_output=False,
+                                       kernel_manager_class=LocalKernelManager)
             entry["status"] = "success"
         except papermill.PapermillExecutionError as exc:
             entry["status"] = "failed"
