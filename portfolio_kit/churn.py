@@ -55,7 +55,7 @@ import statsmodels.api as sm
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from . import clv, scoring
-from .clv.summary import period_ordinal
+from .clv.summary import as_date, period_ordinal
 from .payments import payment_profile
 from .segmentation import customer_summary
 
@@ -109,19 +109,9 @@ def add_months(date, months: int) -> pd.Timestamp:
     >>> add_months("2026-06-30", 4).date(), add_months("2026-03-15", -1).date()
     (datetime.date(2026, 10, 31), datetime.date(2026, 2, 15))
     """
-    stamp = _date(date, "date")
+    stamp = as_date(date, "date")
     moved = stamp + pd.DateOffset(months=int(months))
     return moved + pd.offsets.MonthEnd(0) if stamp.is_month_end else moved
-
-
-def _date(value, name: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: expected a date, got {value!r}") from exc
-    if stamp is pd.NaT:
-        raise ValueError(f"{name}: expected a date, got {value!r}")
-    return stamp.normalize()
 
 
 def _months(value, name: str, allow_none: bool = False) -> int | None:
@@ -225,7 +215,7 @@ def churn_horizon(transactions: pd.DataFrame, as_of=None, quantile: float = 0.9)
     """
     if not 0 < quantile <= 1:
         raise ValueError(f"quantile: expected a share in (0, 1], got {quantile!r}")
-    end = None if as_of is None else _date(as_of, "as_of")
+    end = None if as_of is None else as_date(as_of, "as_of")
     gaps = _purchase_days(_checked(transactions), end).gaps()[0]
     if not gaps.size:
         raise ValueError("transactions: no customer has two purchase days, so there is no inter-purchase time "
@@ -278,11 +268,11 @@ def churn_labels(transactions: pd.DataFrame, cutoff, horizon_months: int, *, as_
     {'a': 0, 'b': 1}
     """
     tx = _checked(transactions)
-    cut = _date(cutoff, "cutoff")
+    cut = as_date(cutoff, "cutoff")
     horizon = _months(horizon_months, "horizon_months")
     active = _months(active_months, "active_months", allow_none=True)
     end = add_months(cut, horizon)
-    last_date = _date(tx["date"].max() if as_of is None else as_of, "as_of")
+    last_date = as_date(tx["date"].max() if as_of is None else as_of, "as_of")
     if end > last_date:
         raise ValueError(f"cutoff {cut.date()} + {horizon} month(s) = {end.date()} is after the end of the data "
                          f"({last_date.date()}): the labels are not known yet; choose a cut-off on or before "
@@ -367,7 +357,7 @@ def churn_features(transactions: pd.DataFrame, cutoff, customers: pd.DataFrame |
     a                    30.0          3           30.0            1.0
     """
     tx = _checked(transactions)
-    cut = _date(cutoff, "cutoff")
+    cut = as_date(cutoff, "cutoff")
     active = _months(active_months, "active_months", allow_none=True)
     trend = _months(trend_months, "trend_months")
     history = tx[(tx["date"] <= cut).to_numpy()]
@@ -769,7 +759,7 @@ def no_purchase_probability(transactions: pd.DataFrame, cutoff, horizon_months: 
         raise ValueError(f"model: expected one of {sorted(_PURCHASE_MODELS)} or a BetaGeo / ModifiedBetaGeo, "
                          f"got {model!r}")
     horizon = _months(horizon_months, "horizon_months")
-    cut = _date(cutoff, "cutoff")
+    cut = as_date(cutoff, "cutoff")
     tx = _checked(transactions)
     summary = clv.rfm_summary(tx[(tx["date"] <= cut).to_numpy()], cut, period=period,
                               period_multiplier=period_multiplier, margin_col=None)
@@ -863,12 +853,12 @@ def backtest_churn(transactions: pd.DataFrame, train_cutoff, test_cutoff, horizo
     """
     if purchase_model not in _PURCHASE_MODELS:
         raise ValueError(f"purchase_model: expected one of {sorted(_PURCHASE_MODELS)}, got {purchase_model!r}")
-    train, test = _date(train_cutoff, "train_cutoff"), _date(test_cutoff, "test_cutoff")
+    train, test = as_date(train_cutoff, "train_cutoff"), as_date(test_cutoff, "test_cutoff")
     horizon = _months(horizon_months, "horizon_months")
     if add_months(train, horizon) > test:
         raise ValueError(f"train_cutoff {train.date()} + {horizon} month(s) is after test_cutoff {test.date()}: "
                          "the training labels would not be known at the test cut-off; move train_cutoff earlier")
-    as_of = _date(_checked(transactions)["date"].max() if as_of is None else as_of, "as_of")
+    as_of = as_date(_checked(transactions)["date"].max() if as_of is None else as_of, "as_of")
     options = dict(active_months=active_months)
     train_labels = churn_labels(transactions, train, horizon, as_of=test, **options)
     test_labels = churn_labels(transactions, test, horizon, as_of=as_of, **options)
@@ -1004,7 +994,7 @@ def tenure_survival(transactions: pd.DataFrame, as_of, horizon_months: int, cust
       group  customers   1 month  6 months
     0   all          3  0.666667  0.333333
     """
-    end = _date(as_of, "as_of")
+    end = as_date(as_of, "as_of")
     horizon = _months(horizon_months, "horizon_months")
     days = _purchase_days(_checked(transactions), end)
     if not days.day.size:
@@ -1086,7 +1076,7 @@ def cohort_retention(transactions: pd.DataFrame, as_of, freq: str = "Q") -> pd.D
     """
     if freq not in ("Q", "M"):
         raise ValueError(f"freq: expected 'Q' (quarters) or 'M' (months), got {freq!r}")
-    end = _date(as_of, "as_of")
+    end = as_date(as_of, "as_of")
     days = _purchase_days(_checked(transactions), end)
     ordinal = period_ordinal(days.day.astype("datetime64[D]"), freq)
     last_complete = period_ordinal(np.array([(end + pd.Timedelta(days=1)).to_datetime64()]), freq)[0] - 1

@@ -83,14 +83,19 @@ def _check_period(period: str) -> None:
         raise ValueError(f"period must be one of {sorted(PERIODS)}, got {period!r}")
 
 
-def _day(value, name: str) -> np.int64:
+def as_date(value, name: str) -> pd.Timestamp:
+    """``value`` as a day (midnight, no time zone), or a ValueError naming the argument."""
     try:
         stamp = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a date, got {value!r}") from exc
+        raise ValueError(f"{name}: expected a date, got {value!r}") from exc
     if stamp is pd.NaT:
-        raise ValueError(f"{name} must be a date, got {value!r}")
-    return np.datetime64(stamp.normalize().tz_localize(None), "D").astype(np.int64)
+        raise ValueError(f"{name}: expected a date, got {value!r}")
+    return stamp.normalize().tz_localize(None)
+
+
+def _day(value, name: str) -> np.int64:
+    return np.datetime64(as_date(value, name), "D").astype(np.int64)
 
 
 class PurchasePeriods(NamedTuple):
