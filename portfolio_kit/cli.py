@@ -77,7 +77,7 @@ def cmd_sample(args) -> int:
     from .sample import make_sample
 
     for path in make_sample(args.out, n_customers=args.customers, seed=args.seed, as_of=args.as_of,
-                            fmt=args.format):
+                            fmt=args.format, years=args.years, lines_per_invoice=args.lines_per_invoice):
         print(path)
     return EXIT_OK
 
@@ -152,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=42)
     sample.add_argument("--as-of", default="2026-10-31")
     sample.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    sample.add_argument("--years", type=float, default=3.0, help="years of history (default 3)")
+    sample.add_argument("--lines-per-invoice", type=float, default=1.0,
+                        help="mean transaction lines per invoice, >= 1 (default 1; about 3.3 gives a retail-like "
+                             "client with 20 lines per customer)")
     sample.set_defaults(func=cmd_sample)
 
     runs = sub.add_parser("runs", help="list the runs with status, as-of date and key figures")

@@ -55,8 +55,12 @@ Services) with probability 0.6, else uniform over the five. ``channel`` is the c
 integer; dropped if after ``as_of``) of the whole amount (probability 0.5) or of a fraction U(0.2, 0.9):
 a negative transaction (amount and margin scaled by the same fraction) and a credit note.
 
-**Invoices.** One per transaction: ``F<year>-<nnnnnn>`` for sales, ``NC<year>-<nnnnnn>`` for credit notes,
-numbered in date order within the year; the transaction row carries it in ``Rif. Fattura``.
+**Invoices.** One per purchase or return: ``F<year>-<nnnnnn>`` for sales, ``NC<year>-<nnnnnn>`` for credit
+notes, numbered in date order within the year; the transaction row carries it in ``Rif. Fattura``. With
+``lines_per_invoice = m > 1`` (a retail-like client) each invoice is split into ``1 + Poisson(m - 1)``
+transaction lines: amounts and margins shared by Gamma(1) weights, rounded to cents with the last line
+taking the rounding rest (the lines add up to the invoice exactly), the first line keeping the purchase's
+product and the others drawn as above; with ``m = 1`` (default) one line per invoice, as in the sample.
 ``issue_date`` = transaction date, ``due_date = issue_date + payment_terms_days``, ``amount`` = transaction
 amount. Credit notes are settled on issue (``paid_date = issue_date``). For a sale, severe lateness
 (``days_late > 30``) has probability ``logistic(eta)`` with ::
@@ -466,6 +470,28 @@ def _purchases(rng, c, n_days, seg):
     return tx, latent, nu
 
 
+def _invoice_lines(rng, tx: pd.DataFrame, mean_lines: float) -> pd.DataFrame:
+    """Split each one-line invoice into ``1 + Poisson(mean_lines - 1)`` lines that add up to it exactly."""
+    k = 1 + rng.poisson(mean_lines - 1.0, len(tx))
+    row = np.repeat(np.arange(len(tx)), k)
+    first = np.r_[0, np.cumsum(k)[:-1]]
+    last = np.cumsum(k) - 1
+    w = rng.gamma(1.0, 1.0, len(row))
+    w /= np.bincount(row, weights=w)[row]
+    lines = tx.iloc[row].reset_index(drop=True)
+    for col in ("amount", "margin"):
+        total = tx[col].to_numpy()
+        part = np.round(total[row] * w, 2)
+        part[last] += np.round(total - np.bincount(row, weights=part), 2)  # rounding rest on the last line
+        lines[col] = np.round(part, 2)
+    other = np.ones(len(row), bool)
+    other[first] = False
+    product = pd.Categorical(lines["product"], categories=PRODUCTS["lines"]).codes.copy()
+    product[other] = rng.integers(0, len(PRODUCTS["lines"]), int(other.sum()))
+    lines["product"] = _labels(PRODUCTS["lines"], product)
+    return lines
+
+
 def _payments(rng, c, tx, n_days, propensity, chronic, deteriorating):
     """Due day, paid day (-1 = open) and paid amount per transaction-invoice."""
     cust = tx["cust"].to_numpy()
@@ -580,7 +606,7 @@ def _check_args(n_customers, as_of, years):
 
 
 def generate_sample(n_customers: int = 2000, as_of: str | dt.date = "2026-10-31", years: float = 3.0,
-                    seed: int = 42) -> SampleClient:
+                    seed: int = 42, lines_per_invoice: float = 1.0) -> SampleClient:
     """Generate a synthetic client from the model in this module's docstring.
 
     Parameters
@@ -594,6 +620,9 @@ def generate_sample(n_customers: int = 2000, as_of: str | dt.date = "2026-10-31"
         Length of the history (at least one month).
     seed : int
         Seed of every random step; the same seed gives identical tables and truth.
+    lines_per_invoice : float
+        Mean transaction lines per invoice (>= 1; see the module docstring). The default 1 leaves every
+        other table and the truth unchanged.
 
     Returns
     -------
@@ -608,11 +637,13 @@ def generate_sample(n_customers: int = 2000, as_of: str | dt.date = "2026-10-31"
     True
     """
     n, as_of_ts = _check_args(n_customers, as_of, years)
+    if not (np.isfinite(lines_per_invoice) and lines_per_invoice >= 1):
+        raise ValueError(f"lines_per_invoice must be a number >= 1, got {lines_per_invoice!r}")
     n_days = int(round(365.25 * years))
     start = (as_of_ts - pd.Timedelta(days=n_days)).to_datetime64().astype("datetime64[D]")
     snap_dates = [as_of_ts.replace(day=1) - pd.Timedelta(days=1), as_of_ts]
-    streams = np.random.SeedSequence(seed).spawn(6)
-    rng_c, rng_n, rng_t, rng_p, rng_s, rng_x = (np.random.default_rng(s) for s in streams)
+    streams = np.random.SeedSequence(seed).spawn(7)  # children are independent of their count
+    rng_c, rng_n, rng_t, rng_p, rng_s, rng_x, rng_l = (np.random.default_rng(s) for s in streams)
 
     c = _draw_customers(rng_c, n, n_days)
     nm = _names(rng_n, c, n)
@@ -666,6 +697,8 @@ def generate_sample(n_customers: int = 2000, as_of: str | dt.date = "2026-10-31"
         "channel": _labels(MIX["channel"]["B2B"], c["channel"][tx["cust"].to_numpy()]),
         "Rif. Fattura": invoice_id,
     })
+    if lines_per_invoice > 1:
+        transactions = _invoice_lines(rng_l, transactions, lines_per_invoice)
     is_open = paid < 0
     dunned = is_open & (n_days - due > 30)
     note = _labels(["Nota di credito", "Pagamento parziale", "Sollecito inviato", None],
@@ -903,7 +936,7 @@ def write_sample(client: SampleClient, out_dir: str | Path, fmt: str = "csv") ->
 
 
 def make_sample(out_dir: str | Path, n_customers: int = 2000, seed: int = 42, as_of: str = "2026-10-31",
-                fmt: str = "csv") -> list[Path]:
+                fmt: str = "csv", years: float = 3.0, lines_per_invoice: float = 1.0) -> list[Path]:
     """Generate a client and write it to ``out_dir`` (what ``portfolio-kit sample`` runs).
 
     Examples
@@ -912,4 +945,6 @@ def make_sample(out_dir: str | Path, n_customers: int = 2000, seed: int = 42, as
     """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
-    return write_sample(generate_sample(n_customers=n_customers, as_of=as_of, seed=seed), out_dir, fmt=fmt)
+    client = generate_sample(n_customers=n_customers, as_of=as_of, years=years, seed=seed,
+                             lines_per_invoice=lines_per_invoice)
+    return write_sample(client, out_dir, fmt=fmt)

@@ -442,3 +442,23 @@ def test_large_client_is_vectorised():
     assert len(large.truth["planted_changes"]) == 25 * sum(
         PLANTED[k] for k in ("downgrades", "upgrades", "failure_score", "delinquency_score",
                              "credit_limit_cuts", "officers", "share_capital"))
+
+
+def test_invoice_lines_add_up_to_their_invoice():
+    """A retail-like client: several lines per invoice, each invoice's lines sum to it to the cent, the other
+    tables are unchanged by the split (it has its own random stream)."""
+    plain, split = generate_sample(400, seed=5), generate_sample(400, seed=5, lines_per_invoice=3.5)
+    pd.testing.assert_frame_equal(split.invoices, plain.invoices)
+    pd.testing.assert_frame_equal(split.customers, plain.customers)
+    lines = split.transactions
+    assert 3.0 < len(lines) / len(split.invoices) < 4.0
+    assert split.truth["counts"]["transactions"] == len(lines)
+    per_invoice = lines.groupby("Rif. Fattura")["amount"].sum().round(2)
+    invoice = split.invoices.set_index("invoice_id")["amount"]
+    assert (per_invoice.reindex(invoice.index) - invoice).abs().max() < 1e-9
+    margin = lines.groupby("Rif. Fattura")["margin"].sum().round(2)
+    assert np.allclose(margin.sort_index(), plain.transactions.set_index("Rif. Fattura")["margin"].sort_index())
+    first = lines.drop_duplicates("Rif. Fattura").set_index("Rif. Fattura")
+    assert (first["product"] == plain.transactions.set_index("Rif. Fattura")["product"].reindex(first.index)).all()
+    with pytest.raises(ValueError, match="lines_per_invoice"):
+        generate_sample(10, lines_per_invoice=0.5)
