@@ -53,7 +53,7 @@ bench: $(STAMP)  ## run the benchmarks (minutes; see benchmarks/README.md)
 
 lock: $(STAMP)  ## re-resolve requirements.lock from pyproject.toml (needs network)
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/python -m uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes \
+	$(BIN)/python -m uv pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 --generate-hashes \
 	    --universal -o requirements.lock
 
 clean:  ## remove .venv (reports are never deleted by make)
