@@ -60,6 +60,24 @@ class TableConfig(ReadOptions):
         return v
 
 
+class EngineOptions(BaseModel):
+    """Where aggregations over raw rows run, and how many raw rows a notebook may hold in memory.
+
+    ``name``: ``auto`` (pandas while every raw table fits within ``raw_rows_limit``, else DuckDB), or
+    ``pandas``, ``duckdb``, ``spark`` explicitly. Above the limit the exports are validated chunk by chunk
+    into canonical Parquet files under ``staging`` (default ``<reports>/<client>/.staged``), aggregations
+    read those files, and notebooks hold only the rows of a seeded sample of customers (at most
+    ``raw_rows_limit`` rows per table) for models and plots of raw distributions.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Literal["auto", "pandas", "duckdb", "spark"] = "auto"
+    raw_rows_limit: int = Field(5_000_000, ge=1)
+    sample_seed: int = 42
+    staging: Path | None = None
+
+
 class PortfolioConfig(BaseModel):
     """Typed content of ``portfolio.yaml`` (see ``data/sample/portfolio.yaml`` for a commented example)."""
 
@@ -71,6 +89,7 @@ class PortfolioConfig(BaseModel):
     language: Literal["en", "it"] = "en"
     reports: Path | None = None
     read: ReadOptions = Field(default_factory=ReadOptions)
+    engine: EngineOptions = Field(default_factory=EngineOptions)
     tables: dict[str, TableConfig]
     parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     alerts: list[dict[str, Any]] | None = None
@@ -136,5 +155,6 @@ def load_config(path: str | Path, as_of: str | dt.date | None = None) -> Portfol
     for table in cfg.tables.values():
         table.path = _resolve(table.path, base)
     cfg.reports = _resolve(cfg.reports, base)
+    cfg.engine.staging = _resolve(cfg.engine.staging, base)
     cfg.source = path.resolve()
     return cfg

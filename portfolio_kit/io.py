@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .config import PortfolioConfig, ReadOptions, load_config
 from .schemas import TABLE_KEYS, TABLES, columns
@@ -127,6 +129,20 @@ class Portfolio:
     as_of: pd.Timestamp
     report: DataQualityReport
     config: PortfolioConfig | None = None
+    #: Large clients (:mod:`portfolio_kit.staging`): the canonical Parquet files of the raw tables, and the
+    #: share of customers whose raw rows ``transactions``/``invoices`` hold (1.0: all of them).
+    files: dict[str, list[Path]] = field(default_factory=dict)
+    sample_share: dict[str, float] = field(default_factory=dict)
+    engine: str = "pandas"
+
+    def rows(self, table: str) -> pd.DataFrame | list[Path]:
+        """All raw rows of ``table`` for :mod:`portfolio_kit.engines`: the staged files, else the frame."""
+        return self.files.get(table) or getattr(self, table)
+
+    @property
+    def sampled(self) -> bool:
+        """True when the in-memory raw rows are a sample of the customers (see ``sample_share``)."""
+        return any(share < 1.0 for share in self.sample_share.values())
 
 
 class _Collector:
@@ -212,6 +228,8 @@ def read_table(path: Path, options: ReadOptions, out: _Collector) -> tuple[pd.Da
 # --- parsing cells ---------------------------------------------------------------------------------------
 
 def _blank(s: pd.Series) -> pd.Series:
+    if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+        return s.isna()  # typed cells (Parquet, Excel numbers and dates) are blank only when missing
     return s.isna() | s.astype("string").str.strip().eq("")
 
 
@@ -369,19 +387,23 @@ def _flag(report, table, frame, mask, severity, message, column=None):
 
 
 def _cross_checks(t: dict[str, pd.DataFrame], as_of: pd.Timestamp, report: DataQualityReport) -> None:
-    known = set(t["customers"]["customer_id"].dropna()) if "customers" in t else None
+    known = pa.array(t["customers"]["customer_id"].dropna().astype(str), pa.string()) if "customers" in t else None
     for table in ("transactions", "invoices", "snapshots"):
         if table not in t or known is None:
             continue
-        unknown = ~t[table]["customer_id"].isin(known) & t[table]["customer_id"].notna()
+        ids = pa.array(t[table]["customer_id"].astype("string"), pa.string())  # Arrow's hash join: fast at 1M+ rows
+        found = pc.fill_null(pc.is_in(ids, value_set=known), False).to_numpy(zero_copy_only=False)
+        unknown = pd.Series(~found, index=t[table].index) & t[table]["customer_id"].notna()
         severity = "error" if table == "invoices" else "warning"
         what = "must" if table == "invoices" else "should"
+        examples = ", ".join(repr(v) for v in t[table].loc[unknown, "customer_id"].unique()[:3])
         _flag(report, table, t[table], unknown, severity,
-              f"customer_id not in the customers table ({t[table].loc[unknown, 'customer_id'].nunique()} "
-              f"customer(s)); every row {what} refer to a known customer", "customer_id")
-    tx = t["transactions"]
-    _flag(report, "transactions", tx, tx["amount"] < 0, "note",
-          "negative amounts (returns or credit notes): kept and flagged in is_return", "amount")
+              f"customer_id not in the customers table (e.g. {examples}); every row {what} refer to a known "
+              "customer", "customer_id")
+    if "transactions" in t:
+        tx = t["transactions"]
+        _flag(report, "transactions", tx, tx["amount"] < 0, "note",
+              "negative amounts (returns or credit notes): kept and flagged in is_return", "amount")
     for table, date_col in (("transactions", "date"), ("invoices", "issue_date"), ("snapshots", "snapshot_date")):
         if table in t:
             _flag(report, table, t[table], t[table][date_col] > as_of, "warning",
@@ -414,7 +436,8 @@ def _fill_due_dates(t: dict[str, pd.DataFrame], report: DataQualityReport) -> No
 def _as_of_cut(t: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> dict[str, pd.DataFrame]:
     """What was known at the as-of date: later rows set aside, later payments not yet made."""
     out = dict(t)
-    out["transactions"] = t["transactions"][t["transactions"]["date"] <= as_of]
+    if "transactions" in t:
+        out["transactions"] = t["transactions"][t["transactions"]["date"] <= as_of]
     if "snapshots" in t:
         out["snapshots"] = t["snapshots"][t["snapshots"]["snapshot_date"] <= as_of]
     if "invoices" in t:
@@ -445,6 +468,10 @@ def check_portfolio(cfg: PortfolioConfig) -> tuple[Portfolio | None, DataQuality
 
     Returns the portfolio (``None`` when there are errors) and the report with every problem found.
     """
+    from .staging import needs_staging
+
+    if needs_staging(cfg):
+        return _check_staged(cfg)
     report = DataQualityReport()
     as_of = pd.Timestamp(cfg.as_of)
     tables = {name: _load_table(cfg, name, report) for name in cfg.tables}
@@ -462,6 +489,37 @@ def check_portfolio(cfg: PortfolioConfig) -> tuple[Portfolio | None, DataQuality
     clean = {name: loaded[name].drop(columns=["_file", "_line"]).reset_index(drop=True) if name in loaded
              else _empty(name) for name in TABLES}
     return Portfolio(as_of=as_of, report=report, config=cfg, **clean), report
+
+
+def _check_staged(cfg: PortfolioConfig) -> tuple[Portfolio | None, DataQualityReport]:
+    """:func:`check_portfolio` for large clients: raw tables staged to Parquet, a customer sample in memory."""
+    from .staging import RAW_TABLES, sample_rows, stage_tables
+
+    report = DataQualityReport()
+    as_of = pd.Timestamp(cfg.as_of)
+    small = {name: _load_table(cfg, name, report) for name in cfg.tables if name not in RAW_TABLES}
+    loaded = {k: v for k, v in small.items() if v is not None}
+    staged = stage_tables(cfg, loaded.get("customers"), report)
+    _cross_checks(loaded, as_of, report)
+    for name, frame in loaded.items():
+        report.summary.append(_summarise(name, frame, frame["_file"].nunique()))
+    report.summary.sort(key=lambda row: list(TABLES).index(row["table"]))
+    if staged is None or not report.ok or any(frame is None for frame in small.values()):
+        return None, report
+    loaded = _as_of_cut(loaded, as_of)
+    clean = {name: loaded[name].drop(columns=["_file", "_line"]).reset_index(drop=True) if name in loaded
+             else _empty(name) for name in TABLES if name not in RAW_TABLES}
+    shares = {}
+    for table in RAW_TABLES:
+        frame, shares[table] = sample_rows(staged, table, clean["customers"], cfg.engine.raw_rows_limit,
+                                           cfg.engine.sample_seed)
+        clean[table] = frame if frame is not None else _empty(table)
+    if any(share < 1.0 for share in shares.values()):
+        log.info("raw rows in memory: a seeded sample of customers (%s); aggregations read all rows from %s",
+                 ", ".join(f"{t} {s:.1%}" for t, s in shares.items()), staged.folder)
+    engine = "duckdb" if cfg.engine.name == "auto" else cfg.engine.name
+    return Portfolio(as_of=as_of, report=report, config=cfg, files=staged.files, sample_share=shares,
+                     engine=engine, **clean), report
 
 
 def load_portfolio(config: PortfolioConfig | str | Path, as_of: str | None = None,

@@ -44,16 +44,17 @@ def revenue_by_period(transactions: pd.DataFrame, customers: pd.DataFrame | None
 
 
 def customer_mix(customers: pd.DataFrame, attributes: list[str],
-                 transactions: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Customers per value of each attribute (long table), with their share and, when transactions are
-    given, their net revenue and its share. Missing values count as ``(unknown)``; absent attributes are
-    skipped.
+                 transactions: pd.DataFrame | None = None, revenue: pd.Series | None = None) -> pd.DataFrame:
+    """Customers per value of each attribute (long table), with their share and, when transactions (or the
+    net ``revenue`` per customer id, e.g. from an engine's customer summary) are given, their net revenue and
+    its share. Missing values count as ``(unknown)``; absent attributes are skipped.
 
     Returns
     -------
     DataFrame with ``attribute``, ``value``, ``customers``, ``share`` [, ``revenue``, ``revenue_share``].
     """
-    revenue = transactions.groupby("customer_id")["amount"].sum() if transactions is not None else None
+    if revenue is None and transactions is not None:
+        revenue = transactions.groupby("customer_id")["amount"].sum()
     parts = []
     for attribute in (a for a in attributes if a in customers.columns):
         groups = customers[attribute].astype("string").fillna("(unknown)").to_numpy()

@@ -46,6 +46,7 @@ __all__ = [
     "segment_profile",
     "ranked_customers",
     "customer_segments",
+    "segment_summary",
 ]
 
 logger = logging.getLogger(__name__)
@@ -501,7 +502,17 @@ def customer_segments(transactions: pd.DataFrame, customers: pd.DataFrame | None
     >>> table["abc_class"].value_counts().sort_index().tolist()
     [777, 804, 776]
     """
-    table = rfm_scores(customer_summary(transactions, customers, as_of, start=start), segment_map)
+    return segment_summary(customer_summary(transactions, customers, as_of, start=start), band_edges=band_edges,
+                           segment_map=segment_map, value_rules=value_rules, abc_thresholds=abc_thresholds)
+
+
+def segment_summary(summary: pd.DataFrame, *, band_edges: Sequence[float] = REVENUE_BAND_EDGES,
+                    segment_map: Mapping[str, str] | None = None,
+                    value_rules: ValueClassRules | Mapping | None = None,
+                    abc_thresholds: Sequence[float] = (0.80, 0.95)) -> pd.DataFrame:
+    """:func:`customer_segments` from a ready :func:`customer_summary` (e.g. one computed by an engine of
+    :mod:`portfolio_kit.engines` over millions of rows): RFM scores, band, value class and ABC class."""
+    table = rfm_scores(summary, segment_map)
     table["revenue_band"] = revenue_bands(table["revenue"], band_edges)
     table = table.join(value_classes(table, value_rules))
     table["abc_class"] = abc_classes(table["revenue"].to_numpy(), abc_thresholds)["abc_class"].sort_index().array

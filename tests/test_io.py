@@ -156,7 +156,7 @@ def test_unknown_reference_is_an_error_for_invoices_and_a_warning_for_transactio
     cfg = make_client(tmp_path, {"clienti.csv": CUSTOMERS_IT, "movimenti.csv": tx, "fatture.csv": inv})
     _, report = check_portfolio(load_config(cfg))
     assert [str(p) for p in report.errors] == [
-        "fatture.csv, line 5, column 'customer_id': customer_id not in the customers table (1 customer(s)); "
+        "fatture.csv, line 5, column 'customer_id': customer_id not in the customers table (e.g. 'C9'); "
         "every row must refer to a known customer"]
     assert any(str(w).startswith("movimenti.csv, line 5, column 'customer_id'") for w in report.warnings)
 

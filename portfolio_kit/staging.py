@@ -1,0 +1,331 @@
+"""Large clients: validate exports chunk by chunk into canonical Parquet, keep a seeded sample in memory.
+
+When a raw table (transactions, invoices) has more rows than the config's ``engine.raw_rows_limit`` (or the
+engine is set to ``duckdb``/``spark``), :func:`portfolio_kit.io.load_portfolio` does not build it in pandas.
+Instead each file is read in chunks of :data:`CHUNK_ROWS` rows, every chunk goes through the same parsing and
+checks as small files (same messages, same file line numbers), and the canonical rows (as of the analysis
+date) are written as Parquet files into a staging folder. Aggregations over all rows then run on an engine
+(:mod:`portfolio_kit.engines`) straight from those files; notebooks hold the rows of a seeded sample of
+customers, at most ``raw_rows_limit`` rows per table, for row-level models and plots of raw distributions.
+
+The staging folder is a cache keyed by the SHA-256 of the input files, the config and the as-of date: a run
+validates once and every notebook of the run reuses it. Input files are only ever read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from . import __version__
+from .config import PortfolioConfig, ReadOptions
+from .io import (DataQualityReport, Problem, _as_of_cut, _canonicalise, _check_keys, _Collector, _cross_checks,
+                 _files, _fill_due_dates, _sniff_separator, read_table)
+
+__all__ = ["RAW_TABLES", "CHUNK_ROWS", "StagedTables", "raw_row_count", "needs_staging", "stage_tables",
+           "sample_rows"]
+
+log = logging.getLogger(__name__)
+
+#: The tables that can hold millions of rows; customers and snapshots always load in pandas.
+RAW_TABLES = ("transactions", "invoices")
+CHUNK_ROWS = 1_000_000
+_KEEP_STAGED = 4  # staged input sets kept in the cache (the most recently used)
+
+
+@dataclass(frozen=True)
+class StagedTables:
+    """Canonical Parquet files of the raw tables, and their row counts (as of the analysis date)."""
+
+    folder: Path
+    files: dict[str, list[Path]]
+    rows: dict[str, int]
+
+
+def _format(path: Path, opts: ReadOptions) -> str:
+    return opts.format or {".xlsx": "excel", ".xlsm": "excel", ".xls": "excel", ".parquet": "parquet",
+                           ".pq": "parquet"}.get(path.suffix.lower(), "csv")
+
+
+def raw_row_count(cfg: PortfolioConfig, table: str) -> int:
+    """Rows of a table's files, cheaply: Parquet metadata, or CSV size over the mean length of its first lines."""
+    if table not in cfg.tables:
+        return 0
+    total = 0
+    for path in _files(table, cfg.tables[table].path, _Collector(DataQualityReport(), table, "")):
+        if not path.is_file():
+            continue
+        fmt = _format(path, cfg.read_options(table))
+        if fmt == "parquet":
+            total += pq.ParquetFile(path).metadata.num_rows
+        elif fmt == "csv":
+            with open(path, "rb") as f:
+                head = f.read(1 << 20)
+            lines = max(head.count(b"\n"), 1)
+            total += int(path.stat().st_size / (len(head) / lines)) if head else 0
+    return total
+
+
+def needs_staging(cfg: PortfolioConfig) -> bool:
+    """True when the raw tables are validated into Parquet instead of pandas (see the module docstring)."""
+    if cfg.engine.name in ("duckdb", "spark"):
+        return True
+    if cfg.engine.name == "pandas":
+        return False
+    return any(raw_row_count(cfg, t) > cfg.engine.raw_rows_limit for t in RAW_TABLES)
+
+
+# --- reading in chunks -----------------------------------------------------------------------------------
+
+def _encoding(path: Path, opts: ReadOptions, out: _Collector) -> str:
+    """The file's encoding: the config's, else UTF-8 (with or without BOM) if every byte decodes, else cp1252."""
+    if opts.encoding:
+        return opts.encoding
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as f:
+        try:
+            for block in iter(lambda: f.read(1 << 24), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            out.add("warning", "not valid UTF-8: read as cp1252 (set 'encoding' in the config to silence this)")
+            return "cp1252"
+    return "utf-8-sig"
+
+
+def _chunks(path: Path, opts: ReadOptions, out: _Collector):
+    """Yield ``(frame, options used)`` chunks indexed by file line (CSV, Excel) or row number (Parquet)."""
+    fmt = _format(path, opts)
+    if not path.is_file():
+        out.add("error", "file not found")
+        return
+    if fmt == "parquet":
+        start = 1
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=CHUNK_ROWS):
+            frame = batch.to_pandas()
+            frame.index = np.arange(start, start + len(frame))
+            start += len(frame)
+            yield frame, opts.model_copy(update={"format": fmt})
+        return
+    if fmt == "excel":  # Excel sheets are small by construction (about 1M rows at most)
+        got = read_table(path, opts, out)
+        if got is not None:
+            yield got
+        return
+    encoding = _encoding(path, opts, out)
+    with open(path, encoding=encoding, newline="") as f:
+        head = f.read(1 << 16)
+    if not head.strip():
+        out.add("error", "file is empty: expected a header line and data rows")
+        return
+    sep = opts.sep or _sniff_separator(head)
+    decimal = opts.decimal or ("," if sep == ";" else ".")
+    used = opts.model_copy(update={"format": fmt, "sep": sep, "decimal": decimal,
+                                   "thousands": opts.thousands or ("." if decimal == "," else None)})
+    line = 2  # file line numbers: line 1 is the header
+    for frame in pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                             skipinitialspace=True, encoding=encoding, chunksize=CHUNK_ROWS):
+        frame.index = np.arange(line, line + len(frame))
+        line += len(frame)
+        frame.columns = [str(c).strip() for c in frame.columns]
+        yield frame, used
+
+
+# --- staging ---------------------------------------------------------------------------------------------
+
+def _problem_kind(p: Problem) -> tuple:
+    """Problems of later chunks merge with the first one of the same kind (examples and counts aside)."""
+    return p.severity, p.table, p.file, p.column, re.sub(r"'[^']*'|\d+", "#", p.message)
+
+
+def _merge(problems: list[Problem]) -> list[Problem]:
+    merged: dict[tuple, Problem] = {}
+    for p in problems:
+        kind = _problem_kind(p)
+        first = merged.get(kind)
+        merged[kind] = p if first is None else Problem(first.severity, first.table, first.file, first.message,
+                                                       first.column, first.rows + p.rows)
+    return list(merged.values())
+
+
+class _Totals:
+    """The data-quality summary of one table, accumulated over its chunks."""
+
+    def __init__(self, table: str, date_col: str):
+        self.table, self.date_col = table, date_col
+        self.rows, self.amount, self.files = 0, 0.0, set()
+        self.first, self.last = pd.NaT, pd.NaT
+        self.ids = np.empty(0, np.uint64)
+
+    def add(self, frame: pd.DataFrame, file: str) -> None:
+        self.rows += len(frame)
+        self.files.add(file)
+        self.amount += float(frame["amount"].sum())
+        dates = frame[self.date_col].dropna()
+        if len(dates):
+            self.first = min(dates.min(), self.first) if pd.notna(self.first) else dates.min()
+            self.last = max(dates.max(), self.last) if pd.notna(self.last) else dates.max()
+        hashed = pd.util.hash_array(frame["customer_id"].dropna().to_numpy(dtype=object))
+        self.ids = np.union1d(self.ids, hashed)
+
+    def summary(self) -> dict:
+        return {"table": self.table, "files": len(self.files), "rows": self.rows, "customers": len(self.ids),
+                "first_date": self.first, "last_date": self.last, "amount": self.amount}
+
+
+def _duplicate_keys(files: list[Path], report: DataQualityReport) -> None:
+    """Invoice numbers that appear more than once across all chunks and files."""
+    import duckdb
+
+    if not files:
+        return
+    con = duckdb.connect()
+    found = con.execute(
+        "SELECT invoice_id, list(_file ORDER BY _file, _line)[1] AS file, list(_line ORDER BY _file, _line) AS lines "
+        "FROM read_parquet($files) WHERE invoice_id IS NOT NULL GROUP BY invoice_id HAVING count(*) > 1 "
+        "ORDER BY file, lines[1]", {"files": [str(f) for f in files]}).df()
+    con.close()
+    for file, group in found.groupby("file", sort=False):
+        values = ", ".join(repr(v) for v in group["invoice_id"].head(3))
+        lines = tuple(sorted(int(x) for ls in group["lines"] for x in ls))
+        report.problems.append(Problem("error", "invoices", str(file), f"duplicate key invoice_id: {values}; each "
+                                       "must appear once", "invoice_id", lines))
+
+
+def _stage_table(cfg: PortfolioConfig, table: str, customers: pd.DataFrame | None, folder: Path,
+                 report: DataQualityReport) -> list[Path]:
+    tcfg, opts, as_of = cfg.tables[table], cfg.read_options(table), pd.Timestamp(cfg.as_of)
+    totals = _Totals(table, "date" if table == "transactions" else "issue_date")
+    written: list[Path] = []
+    (folder / table).mkdir(parents=True, exist_ok=True)
+    for path in _files(table, tcfg.path, _Collector(report, table, str(tcfg.path))):
+        out = _Collector(report, table, path.name)
+        for raw, used in _chunks(path, opts, out):
+            frame = _canonicalise(table, raw, used, tcfg.columns, out)
+            if frame is None:
+                break  # a missing column is reported once per file
+            if table != "invoices":
+                _check_keys(table, frame, out)
+            tables = {table: frame.assign(_file=path.name, _line=frame.index)}
+            if customers is not None:
+                tables["customers"] = customers
+            if table == "invoices":
+                _fill_due_dates(tables, report)
+            _cross_checks(tables, as_of, report)
+            totals.add(tables[table], path.name)
+            kept = _as_of_cut(tables, as_of)[table]
+            if table == "transactions":
+                kept = kept.assign(is_return=kept["amount"] < 0)
+            target = folder / table / f"part-{len(written):05d}.parquet"
+            kept.reset_index(drop=True).to_parquet(target, index=False)
+            written.append(target)
+    if written:
+        report.summary.append(totals.summary())
+    if table == "invoices":
+        _duplicate_keys(written, report)
+    return written
+
+
+def _input_key(cfg: PortfolioConfig) -> str:
+    """SHA-256 of what the staged rows depend on: the kit's version, the config, the as-of date, the inputs."""
+    digest = hashlib.sha256(f"{__version__}|{cfg.as_of}|".encode())
+    digest.update(cfg.model_dump_json(include={"read", "tables"}).encode())
+    for table in ("customers", *RAW_TABLES):
+        if table not in cfg.tables:
+            continue
+        for path in _files(table, cfg.tables[table].path, _Collector(DataQualityReport(), table, "")):
+            digest.update(str(path).encode())
+            if path.is_file():
+                with open(path, "rb") as f:
+                    for block in iter(lambda: f.read(1 << 24), b""):
+                        digest.update(block)
+    return digest.hexdigest()
+
+
+def staging_root(cfg: PortfolioConfig) -> Path:
+    """``engine.staging`` of the config, else the user's cache folder (``$XDG_CACHE_HOME``/portfolio-kit)."""
+    if cfg.engine.staging:
+        return Path(cfg.engine.staging)
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "portfolio-kit" / "staged"
+
+
+def _prune(root: Path) -> None:
+    done = sorted((p for p in root.iterdir() if (p / "staged.json").is_file()),
+                  key=lambda p: (p / "staged.json").stat().st_mtime, reverse=True)
+    for old in done[_KEEP_STAGED:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def stage_tables(cfg: PortfolioConfig, customers: pd.DataFrame | None,
+                 report: DataQualityReport) -> StagedTables | None:
+    """Validate the raw tables chunk by chunk into canonical Parquet (cached); problems go to ``report``.
+
+    Returns ``None`` when errors were found (nothing is kept in the cache then).
+    """
+    root = staging_root(cfg)
+    folder = root / _input_key(cfg)[:24]
+    meta = folder / "staged.json"
+    if meta.is_file():
+        saved = json.loads(meta.read_text(encoding="utf-8"))
+        report.problems += [Problem(**{**p, "rows": tuple(p["rows"])}) for p in saved["problems"]]
+        report.summary += [{**s, "first_date": pd.Timestamp(s["first_date"]), "last_date": pd.Timestamp(s["last_date"])}
+                           for s in saved["summary"]]
+        os.utime(meta)
+        log.info("reusing staged tables in %s", folder)
+        return StagedTables(folder, {t: [folder / f for f in fs] for t, fs in saved["files"].items()}, saved["rows"])
+    partial = root / f".{folder.name}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    own = DataQualityReport()
+    files = {t: _stage_table(cfg, t, customers, partial, own) for t in RAW_TABLES if t in cfg.tables}
+    own.problems[:] = _merge(own.problems)
+    report.problems += own.problems
+    report.summary += own.summary
+    if not own.ok:
+        shutil.rmtree(partial, ignore_errors=True)
+        return None
+    rows = {t: sum(pq.ParquetFile(f).metadata.num_rows for f in fs) for t, fs in files.items()}
+    meta_partial = partial / "staged.json"
+    meta_partial.write_text(json.dumps({
+        "kit_version": __version__, "as_of": str(cfg.as_of), "rows": rows,
+        "files": {t: [str(f.relative_to(partial)) for f in fs] for t, fs in files.items()},
+        "problems": [{**p.__dict__, "rows": list(p.rows)} for p in own.problems],
+        "summary": [{**s, "first_date": str(s["first_date"]), "last_date": str(s["last_date"])} for s in own.summary],
+    }, indent=1, default=str), encoding="utf-8")
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)
+    _prune(root)
+    return StagedTables(folder, {t: [folder / f.relative_to(partial) for f in fs] for t, fs in files.items()}, rows)
+
+
+def sample_rows(staged: StagedTables, table: str, customers: pd.DataFrame, limit: int, seed: int) -> tuple[pd.DataFrame, float]:
+    """The rows of a seeded sample of customers, at most about ``limit`` rows; and the share of customers kept.
+
+    Customers are kept when a uniform draw (seeded, in customer-id order) is below ``limit / rows``, so a
+    smaller share keeps a subset of a larger one's customers and the transactions and invoices of a kept
+    customer are all there. A table within the limit comes back whole (share 1).
+    """
+    files = staged.files.get(table, [])
+    if not files:
+        return None, 1.0
+    rows = staged.rows.get(table, 0)
+    share = 1.0 if rows <= limit else limit / rows
+    columns = [c for c in pq.read_schema(files[0]).names if c not in ("_file", "_line", "__index_level_0__")]
+    filters = None
+    if share < 1.0:
+        ids = np.sort(customers["customer_id"].dropna().astype(str).unique())
+        filters = [("customer_id", "in", ids[np.random.default_rng(seed).random(len(ids)) < share].tolist())]
+    frame = pq.ParquetDataset(files, filters=filters).read(columns=columns, use_pandas_metadata=False).to_pandas()
+    return frame, share
