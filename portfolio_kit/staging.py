@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import __version__
@@ -166,7 +168,7 @@ class _Totals:
         self.table, self.date_col = table, date_col
         self.rows, self.amount, self.files = 0, 0.0, set()
         self.first, self.last = pd.NaT, pd.NaT
-        self.ids = np.empty(0, np.uint64)
+        self.ids: list[pa.Array] = []
 
     def add(self, frame: pd.DataFrame, file: str) -> None:
         self.rows += len(frame)
@@ -176,11 +178,10 @@ class _Totals:
         if len(dates):
             self.first = min(dates.min(), self.first) if pd.notna(self.first) else dates.min()
             self.last = max(dates.max(), self.last) if pd.notna(self.last) else dates.max()
-        hashed = pd.util.hash_array(frame["customer_id"].dropna().to_numpy(dtype=object))
-        self.ids = np.union1d(self.ids, hashed)
+        self.ids.append(pc.unique(pa.array(frame["customer_id"].astype("string"), pa.string()).drop_null()))
 
     def summary(self) -> dict:
-        return {"table": self.table, "files": len(self.files), "rows": self.rows, "customers": len(self.ids),
+        return {"table": self.table, "files": len(self.files), "rows": self.rows, "customers": len(pc.unique(pa.concat_arrays(self.ids))) if self.ids else 0,
                 "first_date": self.first, "last_date": self.last, "amount": self.amount}
 
 
@@ -192,9 +193,11 @@ def _duplicate_keys(files: list[Path], report: DataQualityReport) -> None:
         return
     con = duckdb.connect()
     found = con.execute(
+        "WITH repeated AS (SELECT invoice_id FROM read_parquet($files) WHERE invoice_id IS NOT NULL "
+        "                  GROUP BY invoice_id HAVING count(*) > 1) "
         "SELECT invoice_id, list(_file ORDER BY _file, _line)[1] AS file, list(_line ORDER BY _file, _line) AS lines "
-        "FROM read_parquet($files) WHERE invoice_id IS NOT NULL GROUP BY invoice_id HAVING count(*) > 1 "
-        "ORDER BY file, lines[1]", {"files": [str(f) for f in files]}).df()
+        "FROM read_parquet($files) SEMI JOIN repeated USING (invoice_id) GROUP BY invoice_id ORDER BY file, lines[1]",
+        {"files": [str(f) for f in files]}).df()
     con.close()
     for file, group in found.groupby("file", sort=False):
         values = ", ".join(repr(v) for v in group["invoice_id"].head(3))
