@@ -818,6 +818,9 @@ client: sample-client            # folder name under reports/
 as_of: {as_of}                # analysis date (YYYY-MM-DD)
 currency: EUR
 language: en
+engine:                          # where aggregations over raw rows run (auto: pandas, DuckDB above the limit)
+  name: auto                     # auto, pandas, duckdb or spark
+  raw_rows_limit: 5000000        # raw rows per table a notebook may hold; above it, a seeded customer sample
 read:                            # defaults for every file; any key can be repeated per table
 {read}tables:
   customers:
