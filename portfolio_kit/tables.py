@@ -19,6 +19,8 @@ __all__ = ["save_table", "save_key_figures", "read_key_figures", "read_customer_
 CUSTOMER_TABLE_PREFIX = "customers_"
 
 _EXCEL_SHEET_CHARS = 31
+#: Rows above which a table stays CSV only (Excel's limit is 1,048,576; openpyxl writes ~20k rows a second).
+WORKBOOK_MAX_ROWS = 100_000
 
 
 def save_table(table: pd.DataFrame, name: str, output_dir: str | Path | None) -> pd.DataFrame:
@@ -65,14 +67,28 @@ def read_customer_tables(run_dir: str | Path | None) -> pd.DataFrame:
     return joined if joined is not None else pd.DataFrame(columns=["customer_id"])
 
 
-def write_workbook(tables_dir: str | Path, path: str | Path) -> Path | None:
-    """Gather every ``*.csv`` of ``tables_dir`` into one Excel workbook, a sheet per table."""
+def _data_lines(csv: Path) -> int:
+    with open(csv, "rb") as fh:
+        return max(sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 24), b"")) - 1, 0)
+
+
+def write_workbook(tables_dir: str | Path, path: str | Path, max_rows: int = WORKBOOK_MAX_ROWS) -> Path | None:
+    """Gather every ``*.csv`` of ``tables_dir`` into one Excel workbook, a sheet per table.
+
+    Tables longer than ``max_rows`` (per-customer tables of large clients) stay CSV only: the first sheet,
+    ``contents``, lists every table with its rows and where it is.
+    """
     csvs = sorted(Path(tables_dir).glob("*.csv"))
     if not csvs:
         return None
-    used: set[str] = set()
+    lines = {csv: _data_lines(csv) for csv in csvs}
+    contents = pd.DataFrame({"table": [c.stem for c in csvs], "rows": [lines[c] for c in csvs],
+                             "where": [f"tables/{c.name}" + ("" if lines[c] <= max_rows else " only (too long for a sheet)")
+                                       for c in csvs]})
+    used: set[str] = {"contents"}
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for csv in csvs:
+        contents.to_excel(writer, sheet_name="contents", index=False)
+        for csv in (c for c in csvs if lines[c] <= max_rows):
             sheet = csv.stem[:_EXCEL_SHEET_CHARS]
             n = 1
             while sheet in used:

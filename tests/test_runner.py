@@ -83,7 +83,7 @@ def test_a_run_lands_complete_with_manifest_html_and_tables(client, suite, tmp_p
     assert m["notebooks"][0]["parameters"]["top"] == 2 and m["notebooks"][1]["parameters"]["as_of"] == "2026-03-31"
     names = pd.read_csv(run / "tables" / "names.csv", dtype=str)
     assert names["customer_id"].tolist() == ["007", "C2"]
-    assert pd.read_excel(run / "tables" / m["workbook"].split("/")[-1], sheet_name=None).keys() == {"names"}
+    assert pd.read_excel(run / "tables" / m["workbook"].split("/")[-1], sheet_name=None).keys() == {"contents", "names"}
     for page in run.glob("*.html"):
         text = page.read_text()
         assert "save_table(" not in text and "raise RuntimeError" not in text, f"code visible in {page.name}"
@@ -191,3 +191,15 @@ def test_alert_rules_of_the_config_are_checked_before_anything_runs(client, suit
     with pytest.raises(AlertRuleError, match="rating_slump"):
         run_suite(cfg, reports=tmp_path / "r", notebooks_dir=suite)
     assert not (tmp_path / "r").exists() or not list((tmp_path / "r").rglob("manifest.json"))
+
+
+def test_workbook_keeps_long_tables_as_csv_only(tmp_path):
+    from portfolio_kit.tables import write_workbook
+
+    pd.DataFrame({"customer_id": ["a", "b", "c"], "x": [1, 2, 3]}).to_csv(tmp_path / "customers_x.csv", index=False)
+    pd.DataFrame({"measure": ["gini"], "value": [0.5]}).to_csv(tmp_path / "concentration.csv", index=False)
+    book = pd.read_excel(write_workbook(tmp_path, tmp_path / "book.xlsx", max_rows=2), sheet_name=None)
+    assert list(book) == ["contents", "concentration"]
+    assert book["contents"].to_dict("list") == {
+        "table": ["concentration", "customers_x"], "rows": [1, 3],
+        "where": ["tables/concentration.csv", "tables/customers_x.csv only (too long for a sheet)"]}

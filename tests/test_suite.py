@@ -63,7 +63,7 @@ def test_tables_are_written_as_csv_and_one_workbook(run):
     csvs = sorted(p.stem for p in (run / "tables").glob("*.csv"))
     assert {"customer_mix", "revenue_by_month", "data_tables"} <= set(csvs)
     workbook = pd.read_excel(next((run / "tables").glob("*.xlsx")), sheet_name=None)
-    assert sorted(workbook) == sorted(name[:31] for name in csvs)
+    assert sorted(workbook) == sorted(["contents"] + [name[:31] for name in csvs])
 
 
 def test_validate_the_sample_from_the_cli(capsys):
@@ -123,3 +123,42 @@ def test_the_sample_config_spells_out_the_default_alert_rules():
 def test_index_titles_are_the_notebooks_headings(run):
     index = (run / "index.html").read_text()
     assert ">Customer lifetime value</a>" in index and ">Data overview</a>" in index
+
+
+def test_the_summary_comes_first_and_links_to_the_notebook_pages(run):
+    index = (run / "index.html").read_text()
+    assert re.findall(r'<h2><a href="([^"]+)"', index)[0] == "99_summary.html"
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["notebooks"][-1]["name"] == "summary"  # it runs last: it reads the others' tables
+    page = (run / "99_summary.html").read_text()
+    links = set(re.findall(r'href="([^"#]+)"', page))
+    others = {nb["html"] for nb in manifest["notebooks"] if nb["name"] != "summary"}
+    figures = pd.read_csv(run / "tables" / "summary.csv")
+    assert links == set(figures["page"]) <= others and all((run / link).is_file() for link in links)
+    assert figures["value"].notna().all(), figures[figures["value"].isna()]
+
+
+def test_the_summary_shows_each_notebooks_own_figures_and_the_change(run, earlier):
+    """Read from the tables, the summary's figures are the ones each notebook reports as its key figures."""
+    kf = {p.stem: json.loads(p.read_text()) for p in (run / "key_figures").glob("*.json")}
+    before = {p.stem: json.loads(p.read_text()) for p in (earlier / "key_figures").glob("*.json")}
+    figures = pd.read_csv(run / "tables" / "summary.csv").set_index("figure")
+    value, previous = figures["value"], figures["previous"]
+    assert value["customers"] == kf["data_overview"]["customers"]
+    assert value["gini"] == pytest.approx(kf["abc_pareto"]["gini (revenue)"], abs=1e-4)
+    assert value["top_10pct_share"] == pytest.approx(kf["abc_pareto"]["top 10% share"], abs=1e-4)
+    assert value["a_class_customers"] == kf["abc_pareto"]["A-class customers"]
+    assert previous["a_class_customers"] == before["abc_pareto"]["A-class customers"]
+    assert value["clv_book"] == pytest.approx(kf["clv"]["CLV of the book"], abs=1)
+    assert value["customers_at_risk"] == kf["churn"]["active customers likely to churn (p > 0.5)"]
+    assert value["value_at_risk"] == pytest.approx(kf["churn"]["value at risk"], abs=1)
+    assert value["overdue_share"] == pytest.approx(kf["payments"]["overdue share"], abs=1e-4)
+    assert value["overdue_receivables"] / value["overdue_share"] == pytest.approx(kf["payments"]["open receivables"])
+    assert value["dso"] == pytest.approx(kf["payments"]["DSO (days)"], abs=0.05)
+    assert previous["dso"] == pytest.approx(before["payments"]["DSO (days)"], abs=0.05)
+    assert figures.at["dso", "change"] == pytest.approx(value["dso"] - previous["dso"])
+    for severity in ("high", "medium", "low"):
+        assert value[f"alerts_{severity}"] == kf["monitoring"][f"{severity} alerts"]
+    # the earlier run had no data overview nor monitoring: their changes are not available
+    assert previous[["customers", "revenue_12m", "alerts_high"]].isna().all()
+    assert "Changes are against the previous run, as of 2026-09-30" in (run / "99_summary.html").read_text()
