@@ -20,7 +20,7 @@ CUSTOMER_TABLE_PREFIX = "customers_"
 
 _EXCEL_SHEET_CHARS = 31
 #: Rows above which a table stays CSV only (Excel's limit is 1,048,576; openpyxl writes ~20k rows a second).
-WORKBOOK_MAX_ROWS = 100_000
+WORKBOOK_MAX_ROWS = 20_000
 
 
 def save_table(table: pd.DataFrame, name: str, output_dir: str | Path | None) -> pd.DataFrame:
