@@ -58,6 +58,7 @@ from . import clv, scoring
 from .clv.summary import as_date, period_ordinal
 from .payments import payment_profile
 from .segmentation import customer_summary
+from .texts import Texts
 
 __all__ = ["CUSTOMER_ATTRIBUTES", "RELATIONSHIP_COLUMNS", "MODEL_FEATURES", "DEFAULT_CATEGORICAL", "SCORES",
            "add_months", "churn_horizon", "churn_labels", "churn_features", "ChurnModel", "no_purchase_probability",
@@ -621,10 +622,14 @@ class ChurnModel:
         return pd.DataFrame(parts @ (topic[:, None] == names[None, :]).astype(float), index=features.index,
                             columns=names)
 
-    def drivers(self, features: pd.DataFrame, top: int = 3, min_effect: float = 0.1) -> pd.Series:
+    def drivers(self, features: pd.DataFrame, top: int = 3, min_effect: float = 0.1,
+                texts: Texts | None = None) -> pd.Series:
         """The ``top`` reasons raising each customer's churn risk most, in words, separated by ``"; "``: the
         topics of :meth:`contributions` adding at least ``min_effect`` to the log-odds (0.1: about +10% on
         the odds), largest first; ``""`` when none.
+
+        The phrases are the catalogue's ``churn.driver.*``: in the language of ``texts`` (amounts with its
+        currency, its decimal marks), else in English with numbers written plainly.
 
         Examples
         --------
@@ -632,7 +637,7 @@ class ChurnModel:
         'no order for 5 months, usually orders monthly; spend down 60% on the previous 6 months'
         """
         effects = self.contributions(features)
-        phrases = _phrases(features, effects.columns)
+        phrases = _phrases(features, effects.columns, texts)
         order = np.argsort(-effects.to_numpy(), axis=1, kind="stable")[:, :top]
         chosen_effect = np.take_along_axis(effects.to_numpy(), order, axis=1)
         chosen = np.take_along_axis(phrases.to_numpy(dtype=object), order, axis=1)
@@ -644,74 +649,108 @@ class ChurnModel:
 
 
 # ------------------------------------------------------------------------------------------------ words
-def _number(x: pd.Series, digits: int = 0) -> pd.Series:
-    """Numbers as text, rounded (vectorised; missing values become ``"?"``)."""
-    rounded = x.astype(float).round(digits)
+# The phrases live in the catalogue (churn.yaml, ``churn.driver.*``); without ``texts`` they are English with
+# numbers written plainly (``average order 1234``), with it in its language (``ordine medio EUR 1.234``).
+def _words(texts: Texts | None) -> Texts:
+    return texts or Texts("en")
+
+
+def _say(texts: Texts | None, key: str, index: pd.Index, **fields) -> pd.Series:
+    """The driver phrase ``churn.driver.<key>`` for every row, fields filled column-wise."""
+    t = _words(texts)
+    return t.fill(t.template(f"churn.driver.{key}"), index, **fields)
+
+
+def _number(x: pd.Series, digits: int = 0, texts: Texts | None = None) -> pd.Series:
+    """Numbers as text, rounded (vectorised); plainly without ``texts`` (missing values become ``"?"``),
+    else the language's way."""
+    if texts is not None:
+        return texts.numbers(x, digits)
+    rounded = x.astype(float).where(np.isfinite(x.astype(float))).round(digits)  # inf (e.g. 0 before) -> "?"
     text = (rounded if digits else rounded.astype("Int64")).astype("string")
     return text.fillna("?").astype(object)
 
 
-def _duration_words(days: pd.Series) -> pd.Series:
-    """"12 days", "5 weeks", "7 months", "2.5 years"."""
+def _duration_words(days: pd.Series, texts: Texts | None = None) -> pd.Series:
+    """"12 days", "5 weeks", "7 months", "2.5 years" (in the language of ``texts``)."""
     d = days.astype(float)
+    i = days.index
     return pd.Series(np.select(
         [d < 14, d < 61, d < 730],
-        [_number(d) + " days", _number(d / 7) + " weeks", _number(d / DAYS_PER_MONTH) + " months"],
-        _number(d / 365.25, 1) + " years"), index=days.index)
+        [_say(texts, "days", i, n=_number(d, 0, texts)), _say(texts, "weeks", i, n=_number(d / 7, 0, texts)),
+         _say(texts, "months", i, n=_number(d / DAYS_PER_MONTH, 0, texts))],
+        _say(texts, "years", i, n=_number(d / 365.25, 1, texts))), index=i)
 
 
-def _rhythm_words(gap_days: pd.Series) -> pd.Series:
+def _rhythm_words(gap_days: pd.Series, texts: Texts | None = None) -> pd.Series:
     """"weekly", "every 2 weeks", "monthly", "every 3 months", "about once a year"."""
     g = gap_days.astype(float)
+    i = gap_days.index
     return pd.Series(np.select(
         [g < 10, g < 21, g < 45, g < 335],
-        ["weekly", "every 2 weeks", "monthly", "every " + _number(g / DAYS_PER_MONTH) + " months"],
-        "about once a year"), index=gap_days.index)
+        [_say(texts, "weekly", i), _say(texts, "fortnightly", i), _say(texts, "monthly", i),
+         _say(texts, "every_months", i, n=_number(g / DAYS_PER_MONTH, 0, texts))],
+        _say(texts, "yearly", i)), index=i)
 
 
-def _phrases(features: pd.DataFrame, topics) -> pd.DataFrame:
+def _phrases(features: pd.DataFrame, topics, texts: Texts | None = None) -> pd.DataFrame:
     """One phrase per customer and topic, describing the customer's own values."""
     f = features
-    out = pd.DataFrame(index=f.index)
-    col = lambda name: f[name] if name in f.columns else pd.Series(np.nan, index=f.index)  # noqa: E731
+    i = f.index
+    out = pd.DataFrame(index=i)
+    col = lambda name: f[name] if name in f.columns else pd.Series(np.nan, index=i)  # noqa: E731
+    say = lambda key, **fields: _say(texts, key, i, **fields)  # noqa: E731
     for topic in topics:
         if topic == "silence":
-            phrase = ("no order for " + _duration_words(col("recency_days")) + ", usually orders "
-                      + _rhythm_words(col("mean_gap_days"))).where(
-                col("frequency") > 1, "no repeat order in " + _duration_words(col("recency_days")))
+            recency = _duration_words(col("recency_days"), texts)
+            phrase = say("silence", duration=recency, rhythm=_rhythm_words(col("mean_gap_days"), texts)).where(
+                col("frequency") > 1, say("silence_single", duration=recency))
         elif topic == "orders":
-            phrase = ("only " + _number(col("frequency")) + " orders in " + _duration_words(col("tenure_days"))
-                      ).where(col("frequency") > 1, "a single order so far")
+            phrase = say("orders", n=_number(col("frequency"), 0, texts),
+                         duration=_duration_words(col("tenure_days"), texts)).where(col("frequency") > 1,
+                                                                                    say("orders_single"))
         elif topic == "tenure":
-            phrase = "customer for " + _duration_words(col("tenure_days"))
+            phrase = say("tenure", duration=_duration_words(col("tenure_days"), texts))
         elif topic == "regularity":
             cv = col("gap_cv")
             phrase = pd.Series(np.select([cv.isna(), cv < 0.5, cv < 1], [
-                "too few orders to judge their rhythm", "orders at a regular pace", "fairly irregular ordering"],
-                "irregular ordering"), index=f.index)
+                say("rhythm_unknown"), say("regular"), say("fairly_irregular")], say("irregular")), index=i)
         elif topic == "trend":
             recent, previous = col("revenue_recent").clip(lower=0), col("revenue_previous").clip(lower=0)
             change = (recent / previous.where(previous > 0) - 1) * 100
             months = f.attrs.get("trend_months")
-            last = f"the last {months} months" if months else "the last period"
-            versus = f" ({last} vs the {months} before)" if months else " on the period before"
+            over = "months" if months else "period"
+            m = _number(pd.Series(float(months or 0), index=i), 0, texts)
             phrase = pd.Series(np.select(
                 [(recent <= 0) & (previous <= 0), recent <= 0, previous <= 0, change < 0],
-                [f"no spend in {last} nor the one before", f"no spend in {last}", f"spend only in {last}",
-                 "spend down " + _number(-change) + "%" + versus],
-                "spend up " + _number(change) + "%" + versus), index=f.index)
+                [say(f"no_spend_both_{over}", months=m), say(f"no_spend_recent_{over}", months=m),
+                 say(f"spend_only_recent_{over}", months=m),
+                 say(f"spend_down_{over}", months=m, change=_number(-change, 0, texts))],
+                say(f"spend_up_{over}", months=m, change=_number(change, 0, texts))), index=i)
         elif topic == "spend":
-            phrase = "average order " + _number(col("avg_order_value"))
+            amount = _number(col("avg_order_value"), 0, texts)
+            phrase = say("spend", amount=amount if texts is None else texts.currency + " " + amount)
         elif topic == "payment":
             late = col("avg_days_late")
-            phrase = pd.Series(np.select([late.isna(), late < 0.5], ["no payment record", "pays on time"],
-                                         "pays " + _number(late) + " days late on average"), index=f.index)
+            phrase = pd.Series(np.select([late.isna(), late < 0.5], [say("no_payment_record"), say("on_time")],
+                                         say("late", days=_number(late, 0, texts))), index=i)
         elif topic in f.columns:
-            phrase = topic.replace("_", " ") + " " + f[topic].astype("string").fillna(_UNKNOWN).astype(str)
+            values = f[topic].astype("string").fillna(_words(texts)("churn.driver.unknown")).astype(str)
+            phrase = say("attribute", attribute=_attribute(topic, texts),
+                         value=values if texts is None else values.map({v: str(texts.label(v))
+                                                                       for v in pd.unique(values)}))
         else:
-            phrase = pd.Series(topic.replace("_", " "), index=f.index)
+            phrase = pd.Series(_attribute(topic, texts), index=i)
         out[topic] = phrase.astype(object)
     return out
+
+
+def _attribute(name: str, texts: Texts | None) -> str:
+    """A feature's name inside a sentence: ``size class`` (plain English) or its column label, lower case."""
+    if texts is None:
+        return name.replace("_", " ")
+    label = texts.column(name)
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 # ------------------------------------------------------------------------------------------------ BTYD score
@@ -894,7 +933,7 @@ def backtest_churn(transactions: pd.DataFrame, train_cutoff, test_cutoff, horizo
 # ------------------------------------------------------------------------------------------------ at risk
 def at_risk_customers(model: ChurnModel, features: pd.DataFrame, value_at_stake: pd.Series | None = None,
                       customers: pd.DataFrame | None = None, top_drivers: int = 3,
-                      min_effect: float = 0.1) -> pd.DataFrame:
+                      min_effect: float = 0.1, texts: Texts | None = None) -> pd.DataFrame:
     """Customers ranked by the value they put at risk, with the reasons in words::
 
         value_at_risk = churn_probability x value_at_stake
@@ -914,8 +953,8 @@ def at_risk_customers(model: ChurnModel, features: pd.DataFrame, value_at_stake:
         Indexed by customer id. Without it the list is ranked by churn probability.
     customers : DataFrame, optional
         Canonical customers, for the ``name`` column.
-    top_drivers, min_effect
-        Reasons per customer (:meth:`ChurnModel.drivers`).
+    top_drivers, min_effect, texts
+        Reasons per customer and their language (:meth:`ChurnModel.drivers`).
 
     Returns
     -------
@@ -939,7 +978,7 @@ def at_risk_customers(model: ChurnModel, features: pd.DataFrame, value_at_stake:
         out["value_at_stake"] = value_at_stake.reindex(out.index).astype(float)
         out["value_at_risk"] = out["churn_probability"] * out["value_at_stake"]
         sort = "value_at_risk"
-    out["drivers"] = model.drivers(features, top_drivers, min_effect)
+    out["drivers"] = model.drivers(features, top_drivers, min_effect, texts)
     out = out.join(features[["recency_days", "frequency", "mean_gap_days"]])
     if customers is not None and "name" in customers.columns:
         out.insert(0, "name", customers.set_index("customer_id")["name"].reindex(out.index))

@@ -20,6 +20,7 @@ from .config import ConfigError, load_config
 from .io import DataValidationError, check_portfolio
 from .runner import (DEFAULT_REPORTS, NOTEBOOKS_DIR, RunError, RunFailed, discover_notebooks, list_runs, notebook_parameters,
                      reports_root, run_suite)
+from .texts import LANGUAGES
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -53,7 +54,8 @@ def cmd_run(args) -> int:
     cfg = load_config(args.config, as_of=args.as_of)
     mode = "json" if args.log_json else ("quiet" if args.quiet else "plain")
     result = run_suite(cfg, only=args.only, overrides=_overrides(args.param), reports=args.reports,
-                       pseudonymise=args.pseudonymise, progress=_Progress(mode), pdf=args.pdf)
+                       pseudonymise=args.pseudonymise, progress=_Progress(mode), pdf=args.pdf,
+                       language=args.language)
     if mode == "json":
         print(json.dumps({"event": "done", "run": str(result.run_dir), "index": str(result.index)}), file=sys.stderr)
     print(result.index)
@@ -135,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a notebook parameter (repeatable)")
     run.add_argument("--reports", help="root folder of the reports (default: the config's, else reports/)")
     run.add_argument("--pseudonymise", action="store_true", help="replace customer names by stable pseudonyms")
+    run.add_argument("--language", choices=list(LANGUAGES),
+                     help="report language of headings, tables and messages (default: the config's language)")
     run.add_argument("--pdf", action="store_true",
                      help="also print the whole report into <client>_<as_of>.pdf (needs Debian's chromium)")
     run.add_argument("--quiet", action="store_true", help="print only the path of the new index.html")

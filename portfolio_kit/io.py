@@ -139,6 +139,14 @@ class Portfolio:
         """All raw rows of ``table`` for :mod:`portfolio_kit.engines`: the staged files, else the frame."""
         return self.files.get(table) or getattr(self, table)
 
+    def count(self, table: str) -> int:
+        """Rows of ``table`` as of the analysis date: all of them, also when only a sample is in memory."""
+        if table in self.files:
+            import pyarrow.parquet as pq
+
+            return sum(pq.ParquetFile(f).metadata.num_rows for f in self.files[table])
+        return len(getattr(self, table))
+
     @property
     def sampled(self) -> bool:
         """True when the in-memory raw rows are a sample of the customers (see ``sample_share``)."""

@@ -52,6 +52,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .texts import Texts
+
 __all__ = [
     "RATING_SCALE", "RFM_SEGMENT_ORDER", "SEVERITIES", "SnapshotDiff", "Migration", "AlertRuleError",
     "snapshot_pair", "diff_snapshots", "value_bridge", "migration_matrix", "parse_alert_rules",
@@ -563,7 +565,6 @@ class _Rule(BaseModel):
     severity: Literal["high", "medium", "low"]
     message: str | None = None
 
-    MESSAGE: ClassVar[str]
     #: Whether every column of :meth:`columns` is needed (else: at least one).
     NEEDS_ALL: ClassVar[bool] = True
     #: How ``before``, ``after``, ``value``, ``threshold`` are written in messages: text, number, signed,
@@ -626,7 +627,6 @@ class RatingDowngrade(_Rule):
     notches: int = Field(1, ge=1)
     column: str = "rating"
     scale: list[str] | None = None
-    MESSAGE = "{customer}: rating downgraded from {before} to {after} (notches: {value})"
     FORMATS = {"before": "text", "after": "text", "value": "number", "threshold": "number"}
 
     def find(self, diff, rating_scale):
@@ -645,7 +645,6 @@ class ScoreChange(_Rule):
     columns_: list[str] = Field(["failure_score", "delinquency_score"], alias="columns", min_length=1)
     direction: Literal["any", "up", "down"] = "any"
     NEEDS_ALL = False
-    MESSAGE = "{customer}: {field} moved from {before} to {after} ({value} points)"
     FORMATS = {"before": "number", "after": "number", "value": "signed", "threshold": "number"}
 
     def columns(self):
@@ -671,7 +670,6 @@ class CreditLimitCut(_Rule):
     name: Literal["credit_limit_cut"]
     min_cut: float = Field(0.2, gt=0, le=1)
     column: str = "credit_limit"
-    MESSAGE = "{customer}: credit limit cut by {value}, from {before} to {after}"
     FORMATS = {"before": "amount", "after": "amount", "value": "percent", "threshold": "percent"}
 
     def find(self, diff, rating_scale):
@@ -691,7 +689,6 @@ class ExposureOverLimit(_Rule):
     limit_column: str = "credit_limit"
     min_excess: float = Field(0.0, ge=0)
     new_only: bool = True
-    MESSAGE = "{customer}: exposure {after} exceeds the credit limit {threshold} by {value}"
     FORMATS = {"before": "amount", "after": "amount", "value": "amount", "threshold": "amount"}
 
     def columns(self):
@@ -714,7 +711,6 @@ class NewOverdue(_Rule):
     name: Literal["new_overdue"]
     columns_: list[str] = Field(["31-60", "61-90", "91+"], alias="columns", min_length=1)
     min_amount: float = Field(0.0, ge=0)
-    MESSAGE = "{customer}: overdue more than 30 days rose by {value}, from {before} to {after}"
     FORMATS = {"before": "amount", "after": "amount", "value": "amount", "threshold": "amount"}
 
     def columns(self):
@@ -733,7 +729,6 @@ class OfficersChange(_Rule):
 
     name: Literal["officers_change"]
     column: str = "officers"
-    MESSAGE = "{customer}: officers changed from '{before}' to '{after}'"
     FORMATS = {"before": "text", "after": "text", "value": "number", "threshold": "number"}
 
     def find(self, diff, rating_scale):
@@ -748,7 +743,6 @@ class ShareCapitalChange(_Rule):
     name: Literal["share_capital_change"]
     column: str = "share_capital"
     min_change: float = Field(0.0, ge=0)
-    MESSAGE = "{customer}: share capital changed from {before} to {after} ({value})"
     FORMATS = {"before": "amount", "after": "amount", "value": "signed percent", "threshold": "percent"}
 
     def find(self, diff, rating_scale):
@@ -768,7 +762,6 @@ class PAliveDrop(_Rule):
     p_alive_column: str = "p_alive"
     class_column: str = "abc_class"
     classes: list[str] = ["A"]
-    MESSAGE = "{customer}: top customer's P(alive) fell from {before} to {after} (threshold {threshold})"
     FORMATS = {"before": "percent", "after": "percent", "value": "signed percent", "threshold": "percent"}
 
     def columns(self):
@@ -789,7 +782,6 @@ class SegmentWorse(_Rule):
     column: str = "segment"
     order: list[str] = list(RFM_SEGMENT_ORDER)
     min_steps: int = Field(1, ge=1)
-    MESSAGE = "{customer}: {field} worsened from '{before}' to '{after}'"
     FORMATS = {"before": "text", "after": "text", "value": "number", "threshold": "number"}
 
     def find(self, diff, rating_scale):
@@ -891,9 +883,14 @@ _ALERT_COLUMNS = ["rule", "severity", "field", "before", "after", "value", "thre
 _STAKE_COLUMNS = ("exposure", "clv", "credit_limit")
 
 
-def _written(values: pd.Series, how: str) -> pd.Series:
-    """Values as message text, vectorised; missing -> ``n/a``."""
+def _written(values: pd.Series, how: str, texts: Texts | None = None) -> pd.Series:
+    """Values as message text, vectorised; missing -> ``n/a``.
+
+    Without ``texts`` plainly (``1000``, ``20%``, ``-50%``); with it the language's way: amounts with the
+    currency and thousands separators (``EUR 1.000``), decimal marks, category labels translated."""
     x = pd.Series(values, copy=False)
+    if texts is not None:
+        return _written_in(x, how, texts)
     if how == "text":
         out = x.astype("str")
     else:
@@ -905,22 +902,49 @@ def _written(values: pd.Series, how: str) -> pd.Series:
     return out.fillna("n/a")
 
 
-def _render(rule: _Rule, found: pd.DataFrame, key: str, customer: pd.Series) -> pd.Series:
-    """The rule's message for every row of ``found``, by concatenating whole columns."""
+def _written_in(x: pd.Series, how: str, texts: Texts) -> pd.Series:
+    """:func:`_written` in ``texts``' language."""
+    if how == "text":
+        text = x.astype("str")
+        out = text.map(_labels(text.dropna(), texts.label)).astype(object)
+        return out.where(out.notna(), texts("common.not_available"))
+    num = _numbers(x)
+    if how in ("number", "signed"):
+        out = pd.Series(np.strings.mod("%+.10g" if how == "signed" else "%.10g", num), index=x.index, dtype=object)
+        out = out.str.replace(".", texts.number_format.decimal, regex=False).mask(np.isnan(num))
+    elif how == "amount":
+        out = texts.currency + " " + texts.numbers(pd.Series(num, index=x.index)).mask(np.isnan(num))
+    else:  # percent, signed percent
+        out = texts.numbers(pd.Series(num * 100, index=x.index), signed=how == "signed percent") + "%"
+        out = out.mask(np.isnan(num))
+    return out.fillna(texts("common.not_available"))
+
+
+def _labels(values: pd.Series, translate) -> dict[str, str]:
+    """``{value: translated}`` over the distinct values (category labels repeat across many rows)."""
+    return {v: str(translate(v)) for v in pd.unique(values)}
+
+
+def _render(rule: _Rule, found: pd.DataFrame, key: str, customer: pd.Series, texts: Texts | None = None
+            ) -> pd.Series:
+    """The rule's message for every row of ``found``, by concatenating whole columns: the rule's own
+    ``message`` or the catalogue's ``monitoring.alert_message.<rule>`` in the language of ``texts``
+    (English without it)."""
+    fields = found["field"].astype("str")
     values = {"customer": customer, "customer_id": pd.Series(found[key], dtype="str"),
-              "rule": rule.name, "severity": rule.severity, "field": found["field"].astype("str")}
-    values |= {c: _written(found[c], rule.FORMATS.get(c, "number")) for c in ("before", "after", "value",
-                                                                                 "threshold")}
-    out = pd.Series("", index=found.index, dtype="str")
-    for literal, name, _, _ in string.Formatter().parse(rule.message or rule.MESSAGE):
-        out = out + literal
-        if name is not None:
-            out = out + values[name]
-    return out
+              "rule": rule.name, "severity": rule.severity,
+              "field": fields if texts is None else fields.map(_labels(fields, texts.column))}
+    values |= {c: _written(found[c], rule.FORMATS.get(c, "number"), texts)
+               for c in ("before", "after", "value", "threshold")}
+    t = texts or Texts("en")
+    if texts is not None:
+        values |= {"rule": t.label(rule.name), "severity": t.label(rule.severity)}
+    return t.fill(rule.message or t.template(f"monitoring.alert_message.{rule.name}"), found.index, **values)
 
 
 def evaluate_alerts(diff: SnapshotDiff, rules: Sequence[Mapping[str, Any] | _Rule] | None = DEFAULT_ALERT_RULES,
-                    rating_scale: Sequence[str] = RATING_SCALE, value_column: str | None = None) -> pd.DataFrame:
+                    rating_scale: Sequence[str] = RATING_SCALE, value_column: str | None = None,
+                    texts: Texts | None = None) -> pd.DataFrame:
     """Apply alert rules to a diff: one row per alert, most severe and most valuable first.
 
     Rules whose columns are in neither table are skipped with a logged note. A customer flagged by several
@@ -940,6 +964,11 @@ def evaluate_alerts(diff: SnapshotDiff, rules: Sequence[Mapping[str, Any] | _Rul
     value_column : str, optional
         Per-customer amount at stake, used to rank alerts; default the first of ``exposure``, ``clv``,
         ``credit_limit`` present (after value, else before).
+    texts : Texts, optional
+        The report language of the messages (``texts.for_config(cfg)``): the catalogue's templates
+        (``monitoring.alert_message.<rule>``) in that language, amounts with the currency and thousands
+        separators, fields and categories translated. Without it messages are in English with values
+        written plainly (``from 1000 to 800``), as rules' own ``message`` templates expect.
 
     Returns
     -------
@@ -980,7 +1009,7 @@ def evaluate_alerts(diff: SnapshotDiff, rules: Sequence[Mapping[str, Any] | _Rul
         if names is not None:
             name = names.reindex(found[key]).astype("str").str.strip().set_axis(found.index)
             customer = (name + " (" + ids + ")").where(name.fillna("").str.len() > 0, ids)
-        found["message"] = _render(rule, found, key, customer)
+        found["message"] = _render(rule, found, key, customer, texts)
         found["rule"], found["severity"] = rule.name, rule.severity
         found["value_at_stake"] = np.nan if stake is None else stake.reindex(found[key]).to_numpy()
         found_all.append(found)

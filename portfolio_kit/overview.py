@@ -71,19 +71,23 @@ def customer_mix(customers: pd.DataFrame, attributes: list[str],
     return out[["attribute", "value"] + [c for c in out.columns if c not in ("attribute", "value")]]
 
 
-def portfolio_figures(portfolio) -> dict[str, object]:
-    """Headline numbers of a loaded :class:`~portfolio_kit.io.Portfolio`."""
-    tx, inv = portfolio.transactions, portfolio.invoices
-    paid = inv["paid_amount"].fillna(inv["amount"].where(inv["paid_date"].notna(), 0.0))
+def portfolio_figures(portfolio, summary: pd.DataFrame, aging_total: pd.DataFrame | None = None) -> dict[str, object]:
+    """Headline numbers of a loaded :class:`~portfolio_kit.io.Portfolio`.
+
+    ``summary`` is the customer summary over all transaction rows
+    (:func:`portfolio_kit.engines.customer_summary`) and ``aging_total`` the total open receivables
+    (:func:`portfolio_kit.engines.aging` without ``by``), so the figures hold for large clients too, whose
+    raw rows in memory are only a sample.
+    """
     return {
         "customers": int(portfolio.customers["customer_id"].nunique()),
-        "buying customers": int(tx["customer_id"].nunique()),
-        "transactions": int(len(tx)),
-        "first transaction": str(tx["date"].min().date()) if len(tx) else "",
-        "last transaction": str(tx["date"].max().date()) if len(tx) else "",
-        "net revenue": round(float(tx["amount"].sum()), 2),
-        "returns and credit notes": int((tx["amount"] < 0).sum()),
-        "invoices": int(len(inv)),
-        "outstanding receivables": round(float((inv["amount"] - paid).sum()), 2),
+        "buying customers": int((summary["lines"] > 0).sum()),
+        "transactions": int(summary["lines"].sum()),
+        "first purchase": str(summary["first_purchase"].min().date()) if summary["lines"].sum() else "",
+        "last purchase": str(summary["last_purchase"].max().date()) if summary["lines"].sum() else "",
+        "net revenue": round(float(summary["revenue"].sum()), 2),
+        "returns and credit notes": int(summary["credit_notes"].sum()),
+        "invoices": portfolio.count("invoices"),
+        "outstanding receivables": round(float(aging_total["total"].sum()), 2) if aging_total is not None else "",
         "data warnings": len(portfolio.report.warnings),
     }

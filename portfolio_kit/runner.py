@@ -7,7 +7,7 @@ executed notebook showing the failing cell. Nothing existing is ever overwritten
 
 A run folder holds::
 
-    index.html                 links to every notebook page, with the run's key figures
+    index.html                 links to every notebook page (the summary first), with the run's key figures
     NN_name.html               one page per notebook, without code (nbconvert ``exclude_input``), loading
                                nothing from the network (no require.js, MathJax or Mermaid from a CDN)
     notebooks/NN_name.ipynb    the executed notebooks
@@ -47,6 +47,7 @@ from .browser import chromium_version, find_chromium, print_report_pdf
 from .config import PortfolioConfig
 from .io import DataValidationError, check_portfolio
 from .monitoring import parse_alert_rules
+from .texts import LANGUAGES
 from .tables import read_key_figures, write_workbook
 
 __all__ = ["NOTEBOOKS_DIR", "DEFAULT_REPORTS", "RunError", "ParameterError", "RunFailed", "Param", "discover_notebooks",
@@ -58,9 +59,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 DEFAULT_REPORTS = PROJECT_ROOT / "reports"
 KERNEL_NAME = "python3"
-#: Parameters the runner itself supplies; every notebook declares the first three.
-RUNNER_PARAMETERS = ("config_path", "as_of", "output_dir", "pseudonymise", "previous_run")
+#: Parameters the runner itself supplies; every notebook declares the first three. ``language`` is the report
+#: language (the config's, or the run's ``--language``).
+RUNNER_PARAMETERS = ("config_path", "as_of", "output_dir", "pseudonymise", "previous_run", "language")
 REQUIRED_PARAMETERS = RUNNER_PARAMETERS[:3]
+#: The notebook that summarises the others: it runs last (it reads their tables) and is read first.
+SUMMARY_NOTEBOOK = "summary"
 _VERSIONED = ("portfolio-kit", "pandas", "numpy", "scipy", "statsmodels", "lifetimes", "seaborn",
               "matplotlib", "papermill", "nbconvert", "pyarrow", "openpyxl", "pypdf")
 
@@ -130,10 +134,19 @@ def notebook_name(path: Path) -> str:
     return rest if prefix.isdigit() and rest else stem
 
 
+def _run_order(path: Path) -> tuple[bool, str]:
+    return notebook_name(path) == SUMMARY_NOTEBOOK, path.name
+
+
+def _reading_order(entries: list[dict]) -> list[dict]:
+    """The manifest's notebooks as the index and the PDF show them: the summary first, then the others."""
+    return sorted(entries, key=lambda nb: nb["name"] != SUMMARY_NOTEBOOK)
+
+
 def discover_notebooks(folder: Path = NOTEBOOKS_DIR, only: list[str] | None = None) -> list[Path]:
-    """The suite in reading order (``NN_*.ipynb``), or the notebooks named in ``only`` (``clv`` or
-    ``03_clv``)."""
-    suite = sorted(p for p in Path(folder).glob("[0-9][0-9]_*.ipynb"))
+    """The suite in the order it runs (``NN_*.ipynb`` by number, the summary last), or the notebooks named in
+    ``only`` (``clv`` or ``03_clv``), in the same order."""
+    suite = sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"), key=_run_order)
     if not suite:
         raise RunError(f"no notebooks NN_*.ipynb in {folder}")
     if not only:
@@ -142,7 +155,7 @@ def discover_notebooks(folder: Path = NOTEBOOKS_DIR, only: list[str] | None = No
     unknown = [n for n in only if n not in by_name]
     if unknown:
         raise RunError(f"unknown notebook(s) {unknown}; the suite has {[notebook_name(p) for p in suite]}")
-    return sorted({by_name[n] for n in only})
+    return sorted({by_name[n] for n in only}, key=_run_order)
 
 
 def notebook_parameters(path: Path) -> dict[str, Param]:
@@ -330,7 +343,7 @@ def _export_html(executed: Path, target: Path, title: str) -> None:
 def _index_html(cfg: PortfolioConfig, manifest: dict, key_figures: dict[str, dict]) -> str:
     esc = html.escape
     rows = []
-    for nb in manifest["notebooks"]:
+    for nb in _reading_order(manifest["notebooks"]):
         figures = key_figures.get(nb["name"], {})
         items = "".join(f"<li>{esc(str(k))}: <b>{esc(_fmt(v))}</b></li>" for k, v in figures.items())
         rows.append(f'<section><h2><a href="{esc(nb["html"])}">{esc(nb["title"])}</a></h2>'
@@ -356,21 +369,26 @@ def _fmt(value: Any) -> str:
 
 
 def _title(path: Path) -> str:
-    """The notebook's first markdown heading, else its name."""
+    """The notebook's first Markdown heading: in a markdown cell or in a code cell's Markdown output (the
+    headings notebooks display from the text catalogue, in the report's language); else its name."""
     for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("#"):
-            return cell.source.lstrip().splitlines()[0].lstrip("#").strip()
+        found = [cell.source] if cell.cell_type == "markdown" else [
+            o.get("data", {}).get("text/markdown", "") for o in cell.get("outputs", [])]
+        for text in found:
+            if text.lstrip().startswith("#"):
+                return text.lstrip().splitlines()[0].lstrip("#").strip()
     return notebook_name(path).replace("_", " ").capitalize()
 
 
 def _print_pdf(cfg: PortfolioConfig, manifest: dict, run: Path) -> tuple[dict | None, str | None]:
     """Print the run's index and notebook pages into one PDF: (the manifest's ``pdf`` entry, failure or None)."""
     name = f"{cfg.client}_{cfg.as_of.isoformat()}.pdf"
-    pages = ["index.html"] + [nb["html"] for nb in manifest["notebooks"]]
+    notebooks = _reading_order(manifest["notebooks"])
+    pages = ["index.html"] + [nb["html"] for nb in notebooks]
     t0 = time.perf_counter()
     try:
         counts = print_report_pdf([run / p for p in pages], run / name,
-                                  titles=["Contents"] + [nb["title"] for nb in manifest["notebooks"]],
+                                  titles=["Contents"] + [nb["title"] for nb in notebooks],
                                   title=f"{cfg.client}: customer portfolio as of {manifest['as_of']}")
     except (OSError, RuntimeError) as exc:
         return None, f"the PDF could not be printed: {exc}"
@@ -379,8 +397,12 @@ def _print_pdf(cfg: PortfolioConfig, manifest: dict, run: Path) -> tuple[dict | 
 
 def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides: dict[str, Any] | None = None,
               reports: str | Path | None = None, notebooks_dir: Path = NOTEBOOKS_DIR, pseudonymise: bool = False,
-              progress: Callable[[dict], None] | None = None, pdf: bool = False) -> RunResult:
+              progress: Callable[[dict], None] | None = None, pdf: bool = False,
+              language: str | None = None) -> RunResult:
     """Execute the suite (or ``only`` some notebooks) on ``cfg`` into a new run folder.
+
+    ``language`` (``en`` or ``it``) overrides the config's report language for this run; the manifest
+    records the language used.
 
     With ``pdf``, the index and every notebook page are then printed, in order, into ``<client>_<as_of>.pdf``
     (headless Chromium, see :func:`~portfolio_kit.browser.print_report_pdf`) inside the run before it is
@@ -392,12 +414,16 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
     or the PDF fails.
     """
     emit = progress or (lambda event: None)
+    if language:
+        if language not in LANGUAGES:
+            raise ParameterError(f"language: expected one of {list(LANGUAGES)}, got {language!r}")
+        cfg = cfg.model_copy(update={"language": language})
     chromium = find_chromium() if pdf else None
     notebooks = discover_notebooks(notebooks_dir, only)
     root = reports_root(cfg, reports)
     prev = previous_run(root, cfg.client, cfg.as_of)
     runner_values = {"config_path": str(cfg.source), "as_of": cfg.as_of.isoformat(), "pseudonymise": pseudonymise,
-                     "previous_run": str(prev) if prev else ""}
+                     "previous_run": str(prev) if prev else "", "language": cfg.language}
     plans = plan_run(cfg, notebooks, overrides, runner_values)
     if cfg.alerts:
         parse_alert_rules(cfg.alerts)  # an unknown rule or field is an error naming the rule, before any run
@@ -419,7 +445,7 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
         "client": cfg.client, "as_of": cfg.as_of.isoformat(), "run_id": run_id, "status": "running",
         "started": start.isoformat(), "config": str(cfg.source), "inputs": hashes, "versions": _versions(),
         "git": _git_commit(), "previous_run": runner_values["previous_run"], "pseudonymised": pseudonymise,
-        "kernel": KERNEL_NAME, "notebooks": [], "workbook": None, "pdf": None,
+        "language": cfg.language, "kernel": KERNEL_NAME, "notebooks": [], "workbook": None, "pdf": None,
     }
     if chromium:
         manifest["versions"]["chromium"] = chromium_version(chromium)
@@ -449,6 +475,7 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
         emit({"event": "end", "notebook": plan.name, "index": i, "total": len(plans), "status": entry["status"],
               "seconds": entry["seconds"]})
         if executed.exists():
+            entry["title"] = _title(executed)  # the heading as the notebook displayed it, in the run's language
             _export_html(executed, partial / entry["html"], entry["title"])
         if failure:
             break

@@ -70,3 +70,21 @@ def test_exposure_vs_limit(ledger, customers, drawn):  # noqa: F811
     table = payments.exposure(ledger, customers, AS_OF)
     ax = check(figures.exposure_vs_limit(table), drawn, "Exposure vs credit limit", "credit limit")
     assert ax.get_xscale() == "log"
+
+
+def test_scatter_of_many_customers_draws_the_same_seeded_sample():
+    """Plots of raw distributions draw at most MAX_POINTS points, a seeded sample: the same at every run."""
+    import numpy as np
+
+    from portfolio_kit.plots.style import MAX_POINTS
+
+    rng = np.random.default_rng(3)
+    n = MAX_POINTS + 5_000
+    exposure = pd.DataFrame({"customer_id": [f"C{i}" for i in range(n)], "credit_limit": rng.uniform(1, 10, n),
+                             "exposure": rng.uniform(1, 10, n), "over_limit": rng.random(n) < 0.1})
+    drawn = []
+    for _ in range(2):
+        fig = figures.exposure_vs_limit(exposure)
+        drawn.append(np.concatenate([c.get_offsets() for c in fig.axes[0].collections if len(c.get_offsets())]))
+        plt.close(fig)
+    assert len(drawn[0]) == MAX_POINTS and np.array_equal(drawn[0], drawn[1])

@@ -117,3 +117,27 @@ def test_small_clients_stay_in_pandas_and_row_counts_are_cheap_estimates(tmp_pat
     frame.to_parquet(tmp_path / "t.parquet")
     cfg.tables["transactions"].path = tmp_path / "t.parquet"
     assert staging.raw_row_count(cfg, "transactions") == 7
+
+
+def test_headline_figures_are_the_same_on_every_engine(tmp_path):
+    """The data overview's figures from all rows: in pandas, and on DuckDB over the staged files with only a
+    sample of rows in memory; checked against plain pandas sums over the sample client's canonical rows."""
+    from portfolio_kit import engines, overview
+
+    def figures(portfolio):
+        summary = engines.customer_summary(portfolio.rows("transactions"), portfolio.customers, portfolio.as_of,
+                                           engine=portfolio.engine)
+        aging = engines.aging(portfolio.rows("invoices"), portfolio.as_of, engine=portfolio.engine)
+        return overview.portfolio_figures(portfolio, summary, aging)
+
+    memory = load_portfolio(_config(SAMPLE, tmp_path, name="pandas"))
+    staged = load_portfolio(_config(SAMPLE, tmp_path, name="auto", raw_rows_limit=3000))
+    assert staged.engine == "duckdb" and staged.sampled
+    expected = figures(memory)
+    assert figures(staged) == expected
+    tx, inv = memory.transactions, memory.invoices
+    paid = inv["paid_amount"].fillna(inv["amount"].where(inv["paid_date"].notna(), 0.0))
+    assert expected["transactions"] == len(tx) and expected["invoices"] == len(inv) == staged.count("invoices")
+    assert expected["net revenue"] == round(tx["amount"].sum(), 2)
+    assert expected["returns and credit notes"] == int((tx["amount"] < 0).sum())
+    assert expected["outstanding receivables"] == pytest.approx(round((inv["amount"] - paid).sum(), 2), abs=0.01)

@@ -6,14 +6,15 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .style import new_axes
+from ..texts import Texts
+from .style import new_axes, percent_axis, shown_name, texts_or_english
 
 __all__ = ["gain_chart", "calibration_plot", "odds_ratio_plot", "tenure_curves", "cohort_heatmap"]
 
 _CURVE_COLUMNS = ("tenure_months", "survival", "ci_low", "ci_high", "at_risk", "churned")
 
 
-def gain_chart(lift: pd.DataFrame, ax=None, title: str = "Gain: churners found contacting the riskiest first"):
+def gain_chart(lift: pd.DataFrame, ax=None, title: str | None = None, texts: Texts | None = None):
     """Cumulative share of the churners caught against the share of customers contacted, highest scores
     first, one line per score, with the random-order diagonal.
 
@@ -22,22 +23,24 @@ def gain_chart(lift: pd.DataFrame, ax=None, title: str = "Gain: churners found c
     lift : DataFrame
         ``ChurnBacktest.lift``: :func:`portfolio_kit.scoring.lift_table` rows with a ``score`` column.
     """
+    t = texts_or_english(texts)
     fig, ax = new_axes(ax)
     shares = lift.groupby("score", sort=False)["n"].transform(lambda n: n.cumsum() / n.sum())
     start = pd.DataFrame({"score": lift["score"].unique(), "customers": 0.0, "churners": 0.0})
     points = pd.concat([start, pd.DataFrame({"score": lift["score"], "customers": shares,
                                              "churners": lift["cumulative_share_of_events"]})], ignore_index=True)
-    ax.plot([0, 1], [0, 1], color="0.5", linestyle="--", linewidth=1, label="random order")
+    points["score"] = points["score"].map(lambda s: str(shown_name(s, texts)))
+    ax.plot([0, 1], [0, 1], color="0.5", linestyle="--", linewidth=1, label=t("churn.plot.random_order"))
     sns.lineplot(data=points, x="customers", y="churners", hue="score", marker="o", sort=True, ax=ax)
-    ax.set(title=title, xlabel="share of customers contacted (highest score first)",
-           ylabel="share of churners caught", xlim=(0, 1), ylim=(0, 1.02))
-    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set(title=title or t("churn.plot.gain_title"), xlabel=t("churn.plot.contacted"),
+           ylabel=t("churn.plot.caught"), xlim=(0, 1), ylim=(0, 1.02))
+    percent_axis(ax, texts, "x")
+    percent_axis(ax, texts, "y")
     ax.legend(title="")
     return fig
 
 
-def calibration_plot(calibration: pd.DataFrame, ax=None, title: str = "Calibration: predicted vs observed churn"):
+def calibration_plot(calibration: pd.DataFrame, ax=None, title: str | None = None, texts: Texts | None = None):
     """Observed churn rate against the mean predicted probability per bin, one line per score, with the
     diagonal of perfect calibration.
 
@@ -46,17 +49,22 @@ def calibration_plot(calibration: pd.DataFrame, ax=None, title: str = "Calibrati
     calibration : DataFrame
         ``ChurnBacktest.calibration``: :func:`portfolio_kit.scoring.calibration_table` rows with ``score``.
     """
+    t = texts_or_english(texts)
     fig, ax = new_axes(ax)
-    ax.plot([0, 1], [0, 1], color="0.5", linestyle="--", linewidth=1, label="perfect calibration")
+    ax.plot([0, 1], [0, 1], color="0.5", linestyle="--", linewidth=1, label=t("churn.plot.perfect"))
+    if texts is not None:
+        calibration = calibration.assign(score=calibration["score"].map(lambda s: str(shown_name(s, texts))))
     sns.lineplot(data=calibration, x="mean_predicted", y="observed_rate", hue="score", style="score",
                  markers=True, dashes=False, sort=True, ax=ax)
-    ax.set(title=title, xlabel="mean predicted churn probability", ylabel="observed churn rate", xlim=(0, 1),
-           ylim=(0, 1.02))
+    ax.set(title=title or t("churn.plot.calibration_title"), xlabel=t("churn.plot.mean_predicted"),
+           ylabel=t("churn.plot.observed_rate"), xlim=(0, 1), ylim=(0, 1.02))
+    percent_axis(ax, texts, "x")
+    percent_axis(ax, texts, "y")
     ax.legend(title="")
     return fig
 
 
-def odds_ratio_plot(odds_ratios: pd.DataFrame, ax=None, title: str = "What drives churn: odds ratios (95% CI)"):
+def odds_ratio_plot(odds_ratios: pd.DataFrame, ax=None, title: str | None = None, texts: Texts | None = None):
     """Forest plot of the logit's odds ratios with their 95% intervals (log scale), constant left out.
 
     Parameters
@@ -64,6 +72,7 @@ def odds_ratio_plot(odds_ratios: pd.DataFrame, ax=None, title: str = "What drive
     odds_ratios : DataFrame
         ``ChurnModel.odds_ratios_``.
     """
+    t = texts_or_english(texts)
     fig, ax = new_axes(ax)
     rows = odds_ratios[odds_ratios["term"] != "const"].iloc[::-1]
     y = np.arange(len(rows))
@@ -71,13 +80,14 @@ def odds_ratio_plot(odds_ratios: pd.DataFrame, ax=None, title: str = "What drive
                                              rows["odds_ratio_high"] - rows["odds_ratio"]],
                 fmt="o", color=sns.color_palette()[0], ecolor="0.5", capsize=2)
     ax.axvline(1, color="0.3", linestyle="--", linewidth=1)
-    labels = rows["term"] + ("  (" + rows["scale"] + ")" if "scale" in rows else "")
+    terms = rows["term"] if texts is None else rows["term"].map(lambda term: term if "[" in term else t.column(term))
+    labels = terms + ("  (" + rows["scale"] + ")" if "scale" in rows else "")
     ax.set_yticks(y, labels)
-    ax.set(xscale="log", title=title, xlabel="odds ratio of churn (> 1: more churn)", ylabel="")
+    ax.set(xscale="log", title=title or t("churn.plot.odds_title"), xlabel=t("churn.plot.odds_axis"), ylabel="")
     return fig
 
 
-def tenure_curves(curves: pd.DataFrame, ax=None, title: str = "Customers still buying, by tenure"):
+def tenure_curves(curves: pd.DataFrame, ax=None, title: str | None = None, texts: Texts | None = None):
     """Kaplan-Meier step curves (95% band) of the share of customers still buying by months since their
     first purchase, one per segment.
 
@@ -86,6 +96,7 @@ def tenure_curves(curves: pd.DataFrame, ax=None, title: str = "Customers still b
     curves : DataFrame
         :func:`portfolio_kit.churn.tenure_survival`.
     """
+    t = texts_or_english(texts)
     fig, ax = new_axes(ax)
     by = [c for c in curves.columns if c not in _CURVE_COLUMNS]
     hue = by[0] if by else None
@@ -95,12 +106,15 @@ def tenure_curves(curves: pd.DataFrame, ax=None, title: str = "Customers still b
         ax.fill_between(part["tenure_months"], part["ci_low"], part["ci_high"], step="post", alpha=0.15,
                         color=colour, linewidth=0)
     ax.axhline(0.5, color="0.5", linestyle=":", linewidth=1)
-    ax.set(title=title, xlabel="months since the first purchase", ylabel="share still buying", ylim=(0, 1.02))
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set(title=title or t("churn.plot.tenure_title"), xlabel=t("churn.plot.months_since_first"),
+           ylabel=t("churn.plot.still_buying"), ylim=(0, 1.02))
+    percent_axis(ax, texts, "y")
+    if hue and texts is not None and ax.get_legend() is not None:
+        ax.get_legend().set_title(t.column(hue))
     return fig
 
 
-def cohort_heatmap(retention: pd.DataFrame, ax=None, title: str = "Retention by first-purchase cohort"):
+def cohort_heatmap(retention: pd.DataFrame, ax=None, title: str | None = None, texts: Texts | None = None):
     """Heat-map of the share of each cohort buying in each later period (rows: cohorts, oldest first).
 
     Parameters
@@ -108,10 +122,13 @@ def cohort_heatmap(retention: pd.DataFrame, ax=None, title: str = "Retention by 
     retention : DataFrame
         :func:`portfolio_kit.churn.cohort_retention`.
     """
+    t = texts_or_english(texts)
     fig, ax = new_axes(ax)
     grid = retention.pivot(index="cohort", columns="period", values="retention").sort_index()
-    sns.heatmap(grid, cmap="YlGnBu", vmin=0, vmax=1, annot=grid.shape[1] <= 16, fmt=".0%", annot_kws={"size": 7},
-                cbar_kws={"label": "share of the cohort buying"}, ax=ax)
+    cells = grid.apply(lambda column: t.numbers(column * 100) + "%").where(grid.notna(), "")
+    sns.heatmap(grid, cmap="YlGnBu", vmin=0, vmax=1, annot=cells.to_numpy() if grid.shape[1] <= 16 else False,
+                fmt="", annot_kws={"size": 7}, cbar_kws={"label": t("churn.plot.cohort_share")}, ax=ax)
     unit = "quarters" if grid.index.astype(str).str.contains("Q").any() else "months"
-    ax.set(title=title, xlabel=f"{unit} since the first purchase", ylabel="cohort (first purchase)")
+    ax.set(title=title or t("churn.plot.cohort_title"), xlabel=t(f"churn.plot.{unit}_since_first"),
+           ylabel=t("churn.plot.cohort_axis"))
     return fig

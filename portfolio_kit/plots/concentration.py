@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.ticker import PercentFormatter
 
-from .style import new_axes
+from ..texts import Texts
+from .style import new_axes, percent_axis, shown_name, texts_or_english
 
 __all__ = ["pareto_chart", "lorenz_chart", "revenue_margin_scatter", "concentration_trend"]
 
@@ -29,7 +29,8 @@ def _customers_for(pareto: pd.DataFrame, share: float) -> float:
     return float(pareto["customer_share"].iloc[min(i, len(pareto) - 1)])
 
 
-def pareto_chart(pareto: pd.DataFrame, thresholds=(0.80, 0.95), ax=None, max_points: int = 2000):
+def pareto_chart(pareto: pd.DataFrame, thresholds=(0.80, 0.95), ax=None, max_points: int = 2000,
+                 texts: Texts | None = None):
     """Cumulative share of value against share of customers, largest first, with the ABC lines.
 
     Parameters
@@ -42,12 +43,15 @@ def pareto_chart(pareto: pd.DataFrame, thresholds=(0.80, 0.95), ax=None, max_poi
     ax : matplotlib Axes, optional
     max_points : int
         Most points drawn per line.
+    texts : Texts, optional
+        Language of the labels (English without it).
 
     Examples
     --------
     >>> from portfolio_kit.concentration import abc_classes
     >>> fig = pareto_chart(abc_classes(table["revenue"]))          # doctest: +SKIP
     """
+    t = texts_or_english(texts)
     fig, ax = new_axes(ax)
     origin = pd.DataFrame({"customer_share": [0.0], "cumulative_share": [0.0]})
     curve = _thin(pd.concat([origin, pareto[["customer_share", "cumulative_share"]]], ignore_index=True), max_points)
@@ -56,23 +60,24 @@ def pareto_chart(pareto: pd.DataFrame, thresholds=(0.80, 0.95), ax=None, max_poi
         for colour, (label, part) in zip(sns.color_palette(), pareto.groupby("abc_class", observed=True)):
             shown = _thin(part, max_points)
             ax.fill_between(shown["customer_share"], shown["cumulative_share"], color=colour, alpha=0.35,
-                            label=f"{label}: {len(part):,} customers")
+                            label=t("concentration.plot.class_customers", abc_class=label, n=len(part)))
         ax.legend(loc="lower right")
-    for t in thresholds:
-        needed = _customers_for(pareto, t)
-        ax.axhline(t, color="grey", linestyle="--", linewidth=1)
+    for level in thresholds:
+        needed = _customers_for(pareto, level)
+        ax.axhline(level, color="grey", linestyle="--", linewidth=1)
         ax.axvline(needed, color="grey", linestyle=":", linewidth=1)
-        ax.annotate(f"{needed:.0%} of customers make {t:.0%}", (needed, t), xytext=(4, -14),
-                    textcoords="offset points", fontsize=9)
-    ax.set(title=f"Pareto: {_customers_for(pareto, thresholds[0]):.0%} of customers make {thresholds[0]:.0%} "
-                 "of the value", xlabel="share of customers (largest first)", ylabel="cumulative share of value",
+        ax.annotate(t("concentration.plot.customers_make", customers=needed, share=level), (needed, level),
+                    xytext=(4, -14), textcoords="offset points", fontsize=9)
+    ax.set(title=t("concentration.plot.pareto_title", customers=_customers_for(pareto, thresholds[0]),
+                   share=thresholds[0]),
+           xlabel=t("concentration.plot.share_largest_first"), ylabel=t("concentration.plot.cumulative_share"),
            xlim=(0, 1), ylim=(0, 1.02))
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    percent_axis(ax, texts, "x")
+    percent_axis(ax, texts, "y")
     return fig
 
 
-def lorenz_chart(lorenz: pd.DataFrame, ax=None, max_points: int = 2000):
+def lorenz_chart(lorenz: pd.DataFrame, ax=None, max_points: int = 2000, texts: Texts | None = None):
     """Lorenz curve against the line of equality, with the Gini coefficient in the title.
 
     The Gini is read from the curve itself, ``G = 1 - sum_k (x_k - x_(k-1)) (L_k + L_(k-1))`` (twice the area
@@ -84,22 +89,23 @@ def lorenz_chart(lorenz: pd.DataFrame, ax=None, max_points: int = 2000):
     lorenz : DataFrame
         :func:`~portfolio_kit.concentration.lorenz_curve` output.
     """
+    t = texts_or_english(texts)
     fig, ax = new_axes(ax)
     x, y = lorenz["customer_share"].to_numpy(), lorenz["value_share"].to_numpy()
     gini = 1.0 - float(np.sum(np.diff(x) * (y[1:] + y[:-1])))
     shown = _thin(lorenz, max_points)
-    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="equality")
-    ax.plot(shown["customer_share"], shown["value_share"], linewidth=2, label="Lorenz curve")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label=t("concentration.plot.equality"))
+    ax.plot(shown["customer_share"], shown["value_share"], linewidth=2, label=t("concentration.plot.lorenz"))
     ax.fill_between(shown["customer_share"], shown["value_share"], shown["customer_share"], alpha=0.2)
-    ax.set(title=f"Lorenz curve (Gini {gini:.3f})", xlabel="share of customers (smallest first)",
-           ylabel="cumulative share of value", xlim=(0, 1), ylim=(0, 1))
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set(title=t("concentration.plot.lorenz_title", gini=gini), xlabel=t("concentration.plot.share_smallest_first"),
+           ylabel=t("concentration.plot.cumulative_share"), xlim=(0, 1), ylim=(0, 1))
+    percent_axis(ax, texts, "x")
+    percent_axis(ax, texts, "y")
     ax.legend(loc="upper left")
     return fig
 
 
-def revenue_margin_scatter(classes: pd.DataFrame, ax=None, max_points: int = 20_000):
+def revenue_margin_scatter(classes: pd.DataFrame, ax=None, max_points: int = 20_000, texts: Texts | None = None):
     """Revenue (log scale) against margin %, coloured by quadrant, with the class boundaries.
 
     Parameters
@@ -108,8 +114,12 @@ def revenue_margin_scatter(classes: pd.DataFrame, ax=None, max_points: int = 20_
         :func:`~portfolio_kit.concentration.revenue_margin_classes` output; customers without a margin % are
         not drawn. Above ``max_points`` customers, evenly spaced customers by revenue are drawn.
     """
+    t = texts_or_english(texts)
     fig, ax = new_axes(ax)
     shown = _thin(classes.dropna(subset=["margin_pct"]).sort_values("revenue"), max_points)
+    if texts is not None:
+        quadrant = shown["quadrant"].astype("category")
+        shown = shown.assign(quadrant=quadrant.cat.rename_categories(lambda q: str(shown_name(q, texts))))
     sns.scatterplot(data=shown, x="revenue", y="margin_pct", hue="quadrant", s=12, alpha=0.6, linewidth=0, ax=ax)
     for column, draw in (("revenue", ax.axvline), ("margin_pct", ax.axhline)):
         klass = "revenue_class" if column == "revenue" else "margin_class"
@@ -117,13 +127,15 @@ def revenue_margin_scatter(classes: pd.DataFrame, ax=None, max_points: int = 20_
         for boundary in lowest.iloc[1:]:
             draw(boundary, color="grey", linestyle="--", linewidth=1)
     ax.set_xscale("log")
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set(title="Revenue x margin %", xlabel="revenue (log scale)", ylabel="margin %")
+    percent_axis(ax, texts, "y")
+    ax.set(title=t("concentration.plot.grid_title"), xlabel=t("concentration.plot.revenue_log"),
+           ylabel=t("concentration.plot.margin_pct"))
     ax.legend(title="", fontsize=8, loc="best")
     return fig
 
 
-def concentration_trend(over_time: pd.DataFrame, measures=("gini", "top_20pct_share"), ax=None):
+def concentration_trend(over_time: pd.DataFrame, measures=("gini", "top_20pct_share"), ax=None,
+                        texts: Texts | None = None):
     """Concentration measures period by period: is dependence on few customers growing?
 
     Parameters
@@ -132,13 +144,16 @@ def concentration_trend(over_time: pd.DataFrame, measures=("gini", "top_20pct_sh
         :func:`~portfolio_kit.concentration.concentration_over_time` output.
     measures : sequence of str
         Its columns to draw (shares and Gini, all between 0 and 1).
+    texts : Texts, optional
+        Language of the labels and measure names (English, the columns' names, without it).
     """
+    t = texts_or_english(texts)
     fig, ax = new_axes(ax)
-    long = (over_time[list(measures)].rename_axis("period").reset_index()
-            .melt(id_vars="period", var_name="measure", value_name="value"))
+    long = (over_time[list(measures)].rename(columns=lambda c: shown_name(c, texts)).rename_axis("period")
+            .reset_index().melt(id_vars="period", var_name="measure", value_name="value"))
     long["period"] = long["period"].astype(str)
     sns.lineplot(data=long, x="period", y="value", hue="measure", marker="o", ax=ax)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set(title="Concentration over time", xlabel="", ylabel="", ylim=(0, 1))
+    percent_axis(ax, texts, "y")
+    ax.set(title=t("concentration.plot.trend_title"), xlabel="", ylabel="", ylim=(0, 1))
     ax.legend(title="")
     return fig

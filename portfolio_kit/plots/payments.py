@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .style import new_axes
+from ..texts import Texts
+from .style import MAX_POINTS, date_axis, new_axes, number_axis, sample_points, shown_name, texts_or_english
 
 __all__ = ["aging_history_bars", "dso_trend", "days_late_distribution", "survival_curves", "calibration_plot",
            "exposure_vs_limit"]
 
-_KPI_LABELS = {"dso": "DSO", "dso_countback": "DSO (countback)", "bpdso": "Best possible DSO",
-               "add": "Average days delinquent"}
-
-
-def _money(ax, axis: str = "y") -> None:
-    getattr(ax, f"{axis}axis").set_major_formatter(lambda v, _: f"{v:,.0f}")
-
-
-def aging_history_bars(history: pd.DataFrame, ax=None, title: str = "Open receivables by age"):
+def aging_history_bars(history: pd.DataFrame, ax=None, title: str | None = None, texts: Texts | None = None):
     """Stacked bars of open receivables per period end, one colour per aging bucket.
 
     Parameters
@@ -28,25 +20,28 @@ def aging_history_bars(history: pd.DataFrame, ax=None, title: str = "Open receiv
     history : DataFrame
         :func:`portfolio_kit.payments.aging_history` without ``by``: ``period_end``, the bucket columns,
         ``total``.
+    texts : Texts, optional
+        Language of the labels and dates (English without it); ``title`` overrides the catalogue's.
     """
+    t = texts_or_english(texts)
     fig, ax = new_axes(ax)
     buckets = [c for c in history.columns if c not in ("period_end", "total")]
-    labels = pd.to_datetime(history["period_end"]).dt.strftime("%Y-%m-%d")
+    labels = pd.to_datetime(history["period_end"]).map(t.date)
     stacked = history[buckets].clip(lower=0).cumsum(axis=1)
     colours = sns.color_palette("RdYlGn_r", len(buckets))
     for bucket, colour in reversed(list(zip(buckets, colours))):   # tallest first, shorter ones drawn on top
-        sns.barplot(x=labels, y=stacked[bucket].to_numpy(), color=colour, label=bucket, ax=ax)
-    ax.set(title=title, xlabel="", ylabel="open amount")
-    _money(ax)
+        sns.barplot(x=labels, y=stacked[bucket].to_numpy(), color=colour, label=shown_name(bucket, texts), ax=ax)
+    ax.set(title=title or t("payments.plot.aging_title"), xlabel="", ylabel=t("payments.plot.open_amount"))
+    number_axis(ax, texts)
     step = max(1, len(labels) // 12)
     ax.set_xticks(range(0, len(labels), step), labels.iloc[::step], rotation=45, ha="right")
     handles, names = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], names[::-1], title="days past due", fontsize="small")
+    ax.legend(handles[::-1], names[::-1], title=t("payments.plot.days_past_due"), fontsize="small")
     return fig
 
 
 def dso_trend(kpis: pd.DataFrame, measures=("dso", "dso_countback", "bpdso", "add"), ax=None,
-              title: str = "Days sales outstanding"):
+              title: str | None = None, texts: Texts | None = None):
     """Lines of DSO, countback DSO, best possible DSO and average days delinquent over time.
 
     Parameters
@@ -56,18 +51,21 @@ def dso_trend(kpis: pd.DataFrame, measures=("dso", "dso_countback", "bpdso", "ad
     measures : sequence of str
         Columns to draw.
     """
+    t = texts_or_english(texts)
     fig, ax = new_axes(ax)
     long = kpis.melt(id_vars="period_end", value_vars=list(measures), var_name="measure", value_name="value")
-    long["measure"] = long["measure"].map(lambda m: _KPI_LABELS.get(m, m))
+    names = {m: t(f"payments.plot.kpi.{m}") if t.has(f"payments.plot.kpi.{m}") else m for m in measures}
+    long["measure"] = long["measure"].map(names)
     sns.lineplot(data=long, x="period_end", y="value", hue="measure", marker="o", ax=ax)
-    ax.set(title=title, xlabel="", ylabel="days")
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+    ax.set(title=title or t("payments.plot.dso_title"), xlabel="", ylabel=t("payments.plot.days"))
+    date_axis(ax, texts)
     ax.legend(title="")
     return fig
 
 
 def days_late_distribution(late: pd.DataFrame, by: str | None = None, clip: tuple[int, int] = (-30, 120),
-                           ax=None, title: str = "Days late of paid invoices"):
+                           ax=None, title: str | None = None, texts: Texts | None = None,
+                           max_points: int = 10 * MAX_POINTS, seed: int = 0):
     """Letter-value plots (boxes at the median, quartiles, octiles ... so the late tail shows) of days late per
     segment, with the due date (0) and 30 days late marked.
 
@@ -79,17 +77,23 @@ def days_late_distribution(late: pd.DataFrame, by: str | None = None, clip: tupl
         Segment column (one box per value).
     clip : (int, int)
         Days shown (outliers are not drawn).
+    max_points, seed : int
+        Above ``max_points`` invoices the boxes describe a seeded random sample of them.
     """
+    t = texts_or_english(texts)
     fig, ax = new_axes(ax)
+    late = sample_points(late, max_points, seed)
     sns.boxenplot(data=late, x="days_late", y=by, showfliers=False, ax=ax,
                 order=sorted(late[by].unique()) if by else None, color=sns.color_palette()[0])
     for x, style in ((0, "-"), (30, "--")):
         ax.axvline(x, color="0.3", linestyle=style, linewidth=1)
-    ax.set(title=title, xlabel="days after the due date (negative: early)", ylabel=by or "", xlim=clip)
+    ylabel = (by if texts is None else t.column(by)) if by else ""
+    ax.set(title=title or t("payments.plot.late_title"), xlabel=t("payments.plot.days_after_due"), ylabel=ylabel,
+           xlim=clip)
     return fig
 
 
-def survival_curves(curves: pd.DataFrame, ax=None, title: str = "Share of invoices still unpaid"):
+def survival_curves(curves: pd.DataFrame, ax=None, title: str | None = None, texts: Texts | None = None):
     """Kaplan-Meier curves (step lines, 95% band) of the share unpaid by days since the invoice date.
 
     Parameters
@@ -97,6 +101,7 @@ def survival_curves(curves: pd.DataFrame, ax=None, title: str = "Share of invoic
     curves : DataFrame
         :func:`portfolio_kit.payments.kaplan_meier`.
     """
+    t = texts_or_english(texts)
     fig, ax = new_axes(ax)
     by = [c for c in curves.columns if c not in ("days", "share_unpaid", "ci_low", "ci_high", "at_risk", "paid")]
     hue = by[0] if by else None
@@ -107,11 +112,14 @@ def survival_curves(curves: pd.DataFrame, ax=None, title: str = "Share of invoic
         ax.fill_between(part["days"], part["ci_low"], part["ci_high"], step="post", alpha=0.15,
                         color=colours[name], linewidth=0)
     ax.axhline(0.5, color="0.5", linestyle=":", linewidth=1)
-    ax.set(title=title, xlabel="days since the invoice date", ylabel="share unpaid", ylim=(0, 1.02))
+    ax.set(title=title or t("payments.plot.unpaid_title"), xlabel=t("payments.plot.days_since_issue"),
+           ylabel=t("payments.plot.share_unpaid"), ylim=(0, 1.02))
+    if hue and texts is not None and ax.get_legend() is not None:
+        ax.get_legend().set_title(t.column(hue))
     return fig
 
 
-def calibration_plot(calibration: pd.DataFrame, ax=None, title: str = "Calibration: predicted vs observed"):
+def calibration_plot(calibration: pd.DataFrame, ax=None, title: str | None = None, texts: Texts | None = None):
     """Observed event rate (95% interval) against the mean predicted probability per bin, with the diagonal.
 
     Parameters
@@ -119,39 +127,48 @@ def calibration_plot(calibration: pd.DataFrame, ax=None, title: str = "Calibrati
     calibration : DataFrame
         :func:`portfolio_kit.scoring.calibration_table`.
     """
+    t = texts_or_english(texts)
     fig, ax = new_axes(ax)
     top = float(np.nanmax(calibration[["mean_predicted", "observed_high"]].to_numpy())) * 1.05
-    ax.plot([0, top], [0, top], color="0.5", linestyle="--", linewidth=1, label="perfect calibration")
+    ax.plot([0, top], [0, top], color="0.5", linestyle="--", linewidth=1, label=t("payments.plot.perfect"))
     ax.errorbar(calibration["mean_predicted"], calibration["observed_rate"],
                 yerr=[calibration["observed_rate"] - calibration["observed_low"],
                       calibration["observed_high"] - calibration["observed_rate"]],
                 fmt="none", ecolor="0.6", elinewidth=1)
     sns.scatterplot(data=calibration, x="mean_predicted", y="observed_rate", size="n", legend=False, ax=ax,
-                    label="bins")
-    ax.set(title=title, xlabel="mean predicted probability", ylabel="observed rate", xlim=(0, top), ylim=(0, top))
+                    label=t("payments.plot.bins"))
+    ax.set(title=title or t("payments.plot.calibration_title"), xlabel=t("payments.plot.mean_predicted"),
+           ylabel=t("payments.plot.observed_rate"), xlim=(0, top), ylim=(0, top))
     ax.legend()
     return fig
 
 
-def exposure_vs_limit(exposure: pd.DataFrame, ax=None, title: str = "Exposure vs credit limit"):
+def exposure_vs_limit(exposure: pd.DataFrame, ax=None, title: str | None = None, texts: Texts | None = None,
+                      max_points: int = MAX_POINTS, seed: int = 0):
     """Scatter of each customer's exposure against its credit limit (log scales), over-limit customers
-    highlighted, with the line exposure = limit. Customers without a positive limit or exposure are not drawn.
+    highlighted, with the line exposure = limit. Customers without a positive limit or exposure are not drawn;
+    above ``max_points`` customers, a seeded sample is.
 
     Parameters
     ----------
     exposure : DataFrame
         :func:`portfolio_kit.payments.exposure`.
     """
+    t = texts_or_english(texts)
     fig, ax = new_axes(ax)
-    shown = exposure[(exposure["credit_limit"] > 0) & (exposure["exposure"] > 0)]
+    shown = sample_points(exposure[(exposure["credit_limit"] > 0) & (exposure["exposure"] > 0)], max_points, seed)
     sns.scatterplot(data=shown, x="credit_limit", y="exposure", hue="over_limit", palette={False: "C0", True: "C3"},
                     alpha=0.7, ax=ax)
     if len(shown):
         lo = min(shown["credit_limit"].min(), shown["exposure"].min())
         hi = max(shown["credit_limit"].max(), shown["exposure"].max())
-        ax.plot([lo, hi], [lo, hi], color="0.4", linestyle="--", linewidth=1, label="exposure = limit")
-    ax.set(xscale="log", yscale="log", title=title, xlabel="credit limit", ylabel="exposure (open receivables)")
-    _money(ax, "x")
-    _money(ax, "y")
-    ax.legend(title="over limit", fontsize="small")
+        ax.plot([lo, hi], [lo, hi], color="0.4", linestyle="--", linewidth=1, label=t("payments.plot.at_limit"))
+    ax.set(xscale="log", yscale="log", title=title or t("payments.plot.exposure_title"),
+           xlabel=t("payments.plot.credit_limit"), ylabel=t("payments.plot.exposure"))
+    number_axis(ax, texts, "x")
+    number_axis(ax, texts, "y")
+    legend = ax.legend(title=t("payments.plot.over_limit"), fontsize="small")
+    if texts is not None:  # the hue levels False/True as no/yes
+        for text in legend.get_texts():
+            text.set_text({"False": t("common.no"), "True": t("common.yes")}.get(text.get_text(), text.get_text()))
     return fig
