@@ -9,7 +9,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("bench_sample", "bench_segmentation", "bench_clv", "bench_payments", "bench_churn", "bench_monitoring", "bench_pdf")
+BENCHMARKS = ("bench_sample", "bench_segmentation", "bench_clv", "bench_payments", "bench_churn", "bench_monitoring", "bench_pdf",
+              "bench_engines", "bench_texts", "bench_run")
 
 
 def main(names: list[str]) -> int:

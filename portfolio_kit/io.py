@@ -326,7 +326,7 @@ def _canonicalise(table: str, frame: pd.DataFrame, opts: ReadOptions, colmap: di
             hint += f" with decimal mark {opts.decimal!r}" if col.kind == "float" and opts.decimal else ""
             out.add("error", f"expected {_EXPECTED[col.kind]}{hint}, got {examples}", label, raw.index[bad])
         if col.required and not col.nullable and blank.any():
-            out.add("error", f"empty cell: a value is required", label, raw.index[blank])
+            out.add("error", "empty cell: a value is required", label, raw.index[blank])
     return frame
 
 

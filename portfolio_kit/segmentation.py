@@ -39,6 +39,8 @@ __all__ = [
     "REVENUE_BAND_EDGES",
     "ValueClassRules",
     "customer_summary",
+    "check_customers",
+    "join_customers",
     "rfm_scores",
     "rfm_table",
     "revenue_bands",
@@ -260,12 +262,22 @@ def customer_summary(transactions: pd.DataFrame, customers: pd.DataFrame | None 
     for column in ("product", "channel"):
         if _present(tx, column):
             out[f"n_{column}s"] = _distinct_per_customer(codes, tx[column], n)
-    if customers is None:
-        return out
+    return out if customers is None else join_customers(out, customers)
+
+
+def check_customers(customers: pd.DataFrame) -> None:
+    """Raise ``ValueError`` unless the customer master has a ``customer_id`` column without duplicates."""
     _require(customers, ("customer_id",), "customers")
     if customers["customer_id"].duplicated().any():
         raise ValueError(f"customers: duplicated customer_id, e.g. "
                          f"{customers['customer_id'][customers['customer_id'].duplicated()].iloc[0]!r}")
+
+
+def join_customers(summary: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
+    """The customers' attributes joined to a :func:`customer_summary` (indexed by ``customer_id``); customers
+    without transactions get zero counts and amounts and missing dates (every engine ends with this)."""
+    out = summary
+    check_customers(customers)
     attributes = customers.set_index("customer_id")
     clash = attributes.columns.intersection(out.columns)
     if len(clash):

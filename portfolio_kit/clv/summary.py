@@ -98,6 +98,22 @@ def _day(value, name: str) -> np.int64:
     return np.datetime64(as_date(value, name), "D").astype(np.int64)
 
 
+def summary_window(observation_end, calibration_end, period: str, period_multiplier: float,
+                   returns: str) -> tuple[np.int64, np.int64]:
+    """Check :func:`rfm_summary`'s arguments (every engine does first); the observation and calibration ends
+    as day numbers (the calibration end is the observation end without a holdout)."""
+    _check_period(period)
+    if returns not in ("net", "ignore"):
+        raise ValueError(f"returns must be 'net' or 'ignore', got {returns!r}")
+    if not period_multiplier > 0:
+        raise ValueError(f"period_multiplier must be positive, got {period_multiplier!r}")
+    obs_day = _day(observation_end, "observation_end")
+    cal_day = obs_day if calibration_end is None else _day(calibration_end, "calibration_end")
+    if cal_day > obs_day:
+        raise ValueError(f"calibration_end ({calibration_end}) is after observation_end ({observation_end})")
+    return obs_day, cal_day
+
+
 class PurchasePeriods(NamedTuple):
     """Purchase periods of one time window, sorted by customer then period."""
 
@@ -222,16 +238,8 @@ def rfm_summary(transactions: pd.DataFrame, observation_end, period: str = "W", 
     >>> len(s), int(s["frequency"].sum())
     (2357, 2457)
     """
-    _check_period(period)
-    if returns not in ("net", "ignore"):
-        raise ValueError(f"returns must be 'net' or 'ignore', got {returns!r}")
-    if not period_multiplier > 0:
-        raise ValueError(f"period_multiplier must be positive, got {period_multiplier!r}")
+    obs_day, cal_day = summary_window(observation_end, calibration_end, period, period_multiplier, returns)
     value_col, margin_col = _validated(transactions, customer_col, date_col, value_col, margin_col)
-    obs_day = _day(observation_end, "observation_end")
-    cal_day = obs_day if calibration_end is None else _day(calibration_end, "calibration_end")
-    if cal_day > obs_day:
-        raise ValueError(f"calibration_end ({calibration_end}) is after observation_end ({observation_end})")
 
     code, ids = pd.factorize(transactions[customer_col], sort=True)
     code = code.astype(np.int64)
@@ -268,10 +276,19 @@ def rfm_summary(transactions: pd.DataFrame, observation_end, period: str = "W", 
         if hold.value is not None:
             spent = np.bincount(hold.customer, weights=hold.value, minlength=len(ids))[customers]
             out["monetary_value_holdout"] = np.divide(spent, n, out=np.zeros(len(n)), where=n > 0)
+    return finish_summary(out, period, period_multiplier, end_ordinal, obs_day,
+                          None if calibration_end is None else cal_day)
+
+
+def finish_summary(out: pd.DataFrame, period: str, period_multiplier: float, end_ordinal, obs_day,
+                   cal_day=None) -> pd.DataFrame:
+    """:func:`rfm_summary`'s last step, shared by every engine: ``duration_holdout`` when there is a
+    calibration end (``cal_day``, a day number) and the summary's attrs (period, multiplier, dates)."""
+    if cal_day is not None:
         obs_ordinal = period_ordinal(np.datetime64(int(obs_day), "D"), period)
         out["duration_holdout"] = float(obs_ordinal - end_ordinal) / period_multiplier
     out.attrs.update(period=period, period_multiplier=period_multiplier,
                      periods_per_month=1.0 / (PERIODS[period] * period_multiplier),
                      observation_end=pd.Timestamp(int(obs_day), unit="D"),
-                     calibration_end=None if calibration_end is None else pd.Timestamp(int(cal_day), unit="D"))
+                     calibration_end=None if cal_day is None else pd.Timestamp(int(cal_day), unit="D"))
     return out

@@ -23,10 +23,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..clv.summary import PERIODS, _check_period, _day, period_ordinal
+from ..clv.summary import finish_summary, period_ordinal, summary_window
+from .. import segmentation
 from ..concentration import concentration_over_time as _concentration_over_time
 from ..overview import _PERIODS as _REVENUE_PERIODS
-from ..payments.behaviour import PAYMENT_INDEX_SCALE, PROFILES
+from ..payments.behaviour import PAYMENT_INDEX_SCALE, profiles_from_statistics
 from ..payments.ledger import NEVER, TOLERANCE, UNKNOWN_SEGMENT, _checked_columns, days, segment_codes
 from ..payments.receivables import DEFAULT_EDGES, _aging_frame, _check_edges, aging_labels
 from . import Rows, parquet_files
@@ -150,15 +151,7 @@ def rfm_summary(transactions: Rows, observation_end, period: str = "W", calibrat
     >>> summary = rfm_summary("staging/transactions", "1998-06-30", "W",
     ...                       calibration_end="1997-09-28")          # doctest: +SKIP
     """
-    _check_period(period)
-    if returns not in ("net", "ignore"):
-        raise ValueError(f"returns must be 'net' or 'ignore', got {returns!r}")
-    if not period_multiplier > 0:
-        raise ValueError(f"period_multiplier must be positive, got {period_multiplier!r}")
-    obs_day = _day(observation_end, "observation_end")
-    cal_day = obs_day if calibration_end is None else _day(calibration_end, "calibration_end")
-    if cal_day > obs_day:
-        raise ValueError(f"calibration_end ({calibration_end}) is after observation_end ({observation_end})")
+    obs_day, cal_day = summary_window(observation_end, calibration_end, period, period_multiplier, returns)
 
     with connect() as con:
         schema = _register(con, transactions, "transactions", ("customer_id", "date", "amount", "margin"))
@@ -235,13 +228,8 @@ def rfm_summary(transactions: Rows, observation_end, period: str = "W", calibrat
         out["frequency_holdout"] = n
         out["monetary_value_holdout"] = np.divide(per_customer["holdout_total"].to_numpy(), n,
                                                   out=np.zeros(len(n)), where=n > 0)
-        obs_ordinal = period_ordinal(np.datetime64(int(obs_day), "D"), period)
-        out["duration_holdout"] = float(obs_ordinal - end_ordinal) / period_multiplier
-    out.attrs.update(period=period, period_multiplier=period_multiplier,
-                     periods_per_month=1.0 / (PERIODS[period] * period_multiplier),
-                     observation_end=pd.Timestamp(int(obs_day), unit="D"),
-                     calibration_end=None if calibration_end is None else pd.Timestamp(int(cal_day), unit="D"))
-    return out
+    return finish_summary(out, period, period_multiplier, end_ordinal, obs_day,
+                          None if calibration_end is None else cal_day)
 
 
 # --------------------------------------------------------------------------------------------- segmentation
@@ -299,28 +287,7 @@ def customer_summary(transactions: Rows, customers: pd.DataFrame | None = None, 
     for column in ("product", "channel"):
         if column in present and per_customer[f"{column}_known"].sum() > 0:
             out[f"n_{column}s"] = per_customer[f"n_{column}s"].to_numpy()
-    return out if customers is None else _with_customers(out, customers)
-
-
-def _with_customers(out: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
-    """The customers' attributes joined to a customer summary, as in the reference ``customer_summary``."""
-    if "customer_id" not in customers.columns:
-        raise ValueError(f"customers: missing column(s) ['customer_id']; available: {list(customers.columns)}")
-    if customers["customer_id"].duplicated().any():
-        raise ValueError(f"customers: duplicated customer_id, e.g. "
-                         f"{customers['customer_id'][customers['customer_id'].duplicated()].iloc[0]!r}")
-    attributes = customers.set_index("customer_id")
-    clash = attributes.columns.intersection(out.columns)
-    if len(clash):
-        raise ValueError(f"customers: column(s) {list(clash)} clash with the summary's; rename them")
-    unknown = out.index.difference(attributes.index)
-    if len(unknown):
-        logger.info("customers: %d customer(s) with transactions are not in the customer master", len(unknown))
-    out = attributes.join(out, how="outer")
-    counts = [c for c in ("frequency", "revenue", "margin", "lines", "credit_notes", "credit_amount",
-                          "n_products", "n_channels") if c in out.columns]
-    out[counts] = out[counts].fillna(0)
-    return out
+    return out if customers is None else segmentation.join_customers(out, customers)
 
 
 # --------------------------------------------------------------------------------------------- overview
@@ -574,18 +541,9 @@ def payment_profile(invoices: Rows, as_of, months: int | None = 12, grace_days: 
         "invoices_late": s["invoices_late"].to_numpy().astype(int), "amount": s["amount"].to_numpy(dtype=float),
         "avg_days_late": s["amount_days_late"].to_numpy(dtype=float) / s["amount"].to_numpy(dtype=float),
         "max_days_late": s["max_days_late"].to_numpy(dtype=float), "days_late_trend": trend})
-    out.insert(3, "share_late", out["invoices_late"] / out["invoices"])
-    out["worsening"] = out["days_late_trend"] > worsening_days
     scored = per_customer[per_customer["scored"] > 0]
     index = pd.Series(scored["scored_points"].to_numpy(dtype=float) / scored["scored_amount"].to_numpy(dtype=float),
                       index=_ids(scored["customer_id"], schema))
-    out["payment_index"] = out["customer_id"].map(index)  # mapped as the reference does (same dtype)
-    profile = np.select(
-        [out["invoices"] < min_invoices,
-         (out["share_late"] >= chronic_share) | (out["avg_days_late"] > chronic_days),
-         out["share_late"] > occasional_share],
-        [PROFILES[3], PROFILES[2], PROFILES[1]], default=PROFILES[0])
-    out["profile"] = pd.Categorical(profile, categories=PROFILES, ordered=True)
-    rank = out["profile"].cat.codes.where(out["profile"] != PROFILES[3], -1)
-    return (out.assign(_rank=rank).sort_values(["_rank", "avg_days_late"], ascending=False, kind="stable")
-            .drop(columns="_rank").reset_index(drop=True))
+    return profiles_from_statistics(out, index, min_invoices=min_invoices, occasional_share=occasional_share,
+                                    chronic_share=chronic_share, chronic_days=chronic_days,
+                                    worsening_days=worsening_days)

@@ -44,14 +44,14 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from ..clv.summary import PERIODS, _check_period, as_date, period_ordinal
+from ..clv.summary import finish_summary, period_ordinal, summary_window
 from ..concentration import concentration_over_time as _concentration_over_time
 from ..overview import _PERIODS as REVENUE_PERIODS
-from ..payments.behaviour import PAYMENT_INDEX_SCALE, PROFILES
+from ..payments.behaviour import PAYMENT_INDEX_SCALE, profiles_from_statistics
 from ..payments.ledger import NEVER, REQUIRED, TOLERANCE, _segment_labels, as_timestamp, days
 from ..payments.receivables import DEFAULT_EDGES, _check_edges
 from ..payments.receivables import aging as _aging
-from ..segmentation import _require
+from ..segmentation import check_customers, join_customers
 from . import _is_spark_frame, parquet_files
 
 __all__ = ["local_session", "rfm_summary", "customer_summary", "revenue_by_period", "concentration_over_time",
@@ -318,15 +318,7 @@ def rfm_summary(transactions, observation_end, period: str = "W", calibration_en
     --------
     >>> rfm = rfm_summary("staging/transactions", "2024-12-31", "W", "2024-06-30")   # doctest: +SKIP
     """
-    _check_period(period)
-    if returns not in ("net", "ignore"):
-        raise ValueError(f"returns must be 'net' or 'ignore', got {returns!r}")
-    if not period_multiplier > 0:
-        raise ValueError(f"period_multiplier must be positive, got {period_multiplier!r}")
-    obs_day = _day_number(observation_end, "observation_end")
-    cal_day = obs_day if calibration_end is None else _day_number(calibration_end, "calibration_end")
-    if cal_day > obs_day:
-        raise ValueError(f"calibration_end ({calibration_end}) is after observation_end ({observation_end})")
+    obs_day, cal_day = summary_window(observation_end, calibration_end, period, period_multiplier, returns)
 
     with _spark(session) as spark:
         source = _read(spark, transactions, "transactions", ("customer_id", "date", "amount"), ("margin",),
@@ -379,17 +371,8 @@ def rfm_summary(transactions, observation_end, period: str = "W", calibration_en
         spent = table["value_holdout"].fillna(0.0).to_numpy(dtype=float)
         out["frequency_holdout"] = n
         out["monetary_value_holdout"] = np.divide(spent, n, out=np.zeros(len(n)), where=n > 0)
-        obs_ordinal = period_ordinal(np.datetime64(int(obs_day), "D"), period)
-        out["duration_holdout"] = float(obs_ordinal - end_ordinal) / period_multiplier
-    out.attrs.update(period=period, period_multiplier=period_multiplier,
-                     periods_per_month=1.0 / (PERIODS[period] * period_multiplier),
-                     observation_end=pd.Timestamp(int(obs_day), unit="D"),
-                     calibration_end=None if calibration_end is None else pd.Timestamp(int(cal_day), unit="D"))
-    return out
-
-
-def _day_number(value, name: str) -> int:
-    return int(np.datetime64(as_date(value, name), "D").astype(np.int64))
+    return finish_summary(out, period, period_multiplier, end_ordinal, obs_day,
+                          None if calibration_end is None else cal_day)
 
 
 # --------------------------------------------------------------------------------------------- customer summary
@@ -413,7 +396,7 @@ def customer_summary(transactions, customers: pd.DataFrame | None = None, as_of=
         The reference's table: indexed by ``customer_id``, ``first_purchase`` ... ``n_channels``.
     """
     if customers is not None:
-        _check_customers(customers)
+        check_customers(customers)  # before the job: bad master data fails fast
     with _spark(session) as spark:
         source = _read(spark, transactions, "transactions", ("customer_id", "date", "amount"),
                        ("margin", "product", "channel"), dates=("date",), numbers=("amount",), error=TypeError)
@@ -465,28 +448,7 @@ def customer_summary(transactions, customers: pd.DataFrame | None = None, as_of=
     for column in ("product", "channel"):
         if column in optional and table[f"known_{column}"].sum() > 0:
             out[f"n_{column}s"] = table[f"n_{column}s"].to_numpy(dtype=np.int64)
-    if customers is None:
-        return out
-    # the reference's join of the customer master (customers without transactions get zero counts)
-    attributes = customers.set_index("customer_id")
-    clash = attributes.columns.intersection(out.columns)
-    if len(clash):
-        raise ValueError(f"customers: column(s) {list(clash)} clash with the summary's; rename them")
-    unknown = out.index.difference(attributes.index)
-    if len(unknown):
-        logger.info("customers: %d customer(s) with transactions are not in the customer master", len(unknown))
-    out = attributes.join(out, how="outer")
-    counts = [c for c in ("frequency", "revenue", "margin", "lines", "credit_notes", "credit_amount",
-                          "n_products", "n_channels") if c in out.columns]
-    out[counts] = out[counts].fillna(0)
-    return out
-
-
-def _check_customers(customers: pd.DataFrame) -> None:
-    _require(customers, ("customer_id",), "customers")
-    if customers["customer_id"].duplicated().any():
-        raise ValueError(f"customers: duplicated customer_id, e.g. "
-                         f"{customers['customer_id'][customers['customer_id'].duplicated()].iloc[0]!r}")
+    return out if customers is None else join_customers(out, customers)
 
 
 # --------------------------------------------------------------------------------------------- revenue by period
@@ -752,18 +714,9 @@ def payment_profile(invoices, as_of, months: int | None = 12, grace_days: int = 
                         "avg_days_late": table["amount_days_late"].to_numpy(dtype=float) / amount,
                         "max_days_late": table["max_days_late"].to_numpy(dtype=float), "days_late_trend": trend})
     # the reference's rules and order, from here on
-    out.insert(3, "share_late", out["invoices_late"] / out["invoices"])
-    out["worsening"] = out["days_late_trend"] > worsening_days
     scored = table["scored"].to_numpy() > 0
     index = pd.DataFrame({"customer_id": ids[scored], "payment_index": (table["scored_points"] /
                                                                         table["scored_amount"]).to_numpy()[scored]})
-    out["payment_index"] = out["customer_id"].map(index.set_index("customer_id")["payment_index"])
-    profile = np.select(
-        [out["invoices"] < min_invoices,
-         (out["share_late"] >= chronic_share) | (out["avg_days_late"] > chronic_days),
-         out["share_late"] > occasional_share],
-        [PROFILES[3], PROFILES[2], PROFILES[1]], default=PROFILES[0])
-    out["profile"] = pd.Categorical(profile, categories=PROFILES, ordered=True)
-    rank = out["profile"].cat.codes.where(out["profile"] != PROFILES[3], -1)
-    return (out.assign(_rank=rank).sort_values(["_rank", "avg_days_late"], ascending=False, kind="stable")
-            .drop(columns="_rank").reset_index(drop=True))
+    return profiles_from_statistics(out, index.set_index("customer_id")["payment_index"], min_invoices=min_invoices, occasional_share=occasional_share,
+                                    chronic_share=chronic_share, chronic_days=chronic_days,
+                                    worsening_days=worsening_days)

@@ -283,10 +283,21 @@ def payment_profile(invoices: pd.DataFrame, as_of, months: int | None = 12, grac
             "max_days_late": pd.Series(late).groupby(code).max().reindex(range(n)).to_numpy(),
             "days_late_trend": trend,
         })[keep]
+    index = _per_customer_index(book, _resolved(book, 0)[0] & _window(book, months), late_days)
+    return profiles_from_statistics(out, index.set_index("customer_id")["payment_index"], min_invoices=min_invoices, occasional_share=occasional_share,
+                                    chronic_share=chronic_share, chronic_days=chronic_days,
+                                    worsening_days=worsening_days)
+
+
+def profiles_from_statistics(out: pd.DataFrame, payment_index: pd.Series, *, min_invoices: int,
+                             occasional_share: float, chronic_share: float, chronic_days: float,
+                             worsening_days: float) -> pd.DataFrame:
+    """:func:`payment_profile`'s last step, shared by every engine: from per-customer ``invoices``,
+    ``invoices_late``, ``avg_days_late`` and ``days_late_trend`` (and the payment index by customer id), the
+    share late, the worsening flag, the profile by the rules, sorted worst first."""
     out.insert(3, "share_late", out["invoices_late"] / out["invoices"])
     out["worsening"] = out["days_late_trend"] > worsening_days
-    index = _per_customer_index(book, _resolved(book, 0)[0] & _window(book, months), late_days)
-    out["payment_index"] = out["customer_id"].map(index.set_index("customer_id")["payment_index"])
+    out["payment_index"] = out["customer_id"].map(payment_index)
     profile = np.select(
         [out["invoices"] < min_invoices,
          (out["share_late"] >= chronic_share) | (out["avg_days_late"] > chronic_days),
