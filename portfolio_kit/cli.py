@@ -64,7 +64,7 @@ def cmd_run(args) -> int:
 
 def cmd_validate(args) -> int:
     cfg = load_config(args.config, as_of=args.as_of)
-    _, report = check_portfolio(cfg)
+    _, report = check_portfolio(cfg, rows=False)
     with pd.option_context("display.width", 140, "display.max_columns", 20, "display.max_colwidth", 200):
         print(f"Client {cfg.client}, as of {cfg.as_of}\n")
         print(report.summary_table().to_string(index=False))

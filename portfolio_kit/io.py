@@ -269,14 +269,17 @@ def _parse_dates(s: pd.Series, opts: ReadOptions) -> tuple[pd.Series, str]:
                 else pd.Series(False, index=s.index))  # Excel cells may hold real dates among text
     typed = pd.to_datetime(s.where(is_stamp), errors="coerce")
     text = s.where(~is_stamp).astype("string").str.strip()
-    text = text.mask(text.eq(""))
+    codes, distinct = pd.factorize(text.mask(text.eq("")))  # dates repeat: parse each distinct text once
+    rows_per_text = np.bincount(codes[codes >= 0], minlength=len(distinct))
     candidates = [opts.date_format] if opts.date_format else list(_DATE_FORMATS)
     best, best_fmt, best_count = None, candidates[0], -1
     for fmt in candidates:
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-        if parsed.notna().sum() > best_count:
-            best, best_fmt, best_count = parsed, fmt, parsed.notna().sum()
-    return typed.fillna(best).astype("datetime64[ns]"), best_fmt
+        parsed = pd.to_datetime(pd.Series(distinct, dtype="string"), format=fmt, errors="coerce")
+        count = rows_per_text[parsed.notna().to_numpy()].sum()
+        if count > best_count:
+            best, best_fmt, best_count = parsed, fmt, count
+    values = np.append(best.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))[codes]  # -1: NaT
+    return typed.fillna(pd.Series(values, index=s.index)).astype("datetime64[ns]"), best_fmt
 
 
 _EXPECTED = {"float": "a number", "date": "a date", "id": "an identifier", "str": "text"}
@@ -471,15 +474,17 @@ def _summarise(table: str, frame: pd.DataFrame, files: int) -> dict:
             "amount": float(frame["amount"].sum()) if "amount" in frame else np.nan}
 
 
-def check_portfolio(cfg: PortfolioConfig) -> tuple[Portfolio | None, DataQualityReport]:
+def check_portfolio(cfg: PortfolioConfig, *, rows: bool = True) -> tuple[Portfolio | None, DataQualityReport]:
     """Load and validate every table of the config; never raises for bad data.
 
-    Returns the portfolio (``None`` when there are errors) and the report with every problem found.
+    Returns the portfolio (``None`` when there are errors) and the report with every problem found. With
+    ``rows=False`` a large client is validated and staged without reading its customer sample back (the
+    portfolio is then ``None``): all a check before a run needs.
     """
     from .staging import needs_staging
 
     if needs_staging(cfg):
-        return _check_staged(cfg)
+        return _check_staged(cfg, rows)
     report = DataQualityReport()
     as_of = pd.Timestamp(cfg.as_of)
     tables = {name: _load_table(cfg, name, report) for name in cfg.tables}
@@ -499,7 +504,7 @@ def check_portfolio(cfg: PortfolioConfig) -> tuple[Portfolio | None, DataQuality
     return Portfolio(as_of=as_of, report=report, config=cfg, **clean), report
 
 
-def _check_staged(cfg: PortfolioConfig) -> tuple[Portfolio | None, DataQualityReport]:
+def _check_staged(cfg: PortfolioConfig, rows: bool = True) -> tuple[Portfolio | None, DataQualityReport]:
     """:func:`check_portfolio` for large clients: raw tables staged to Parquet, a customer sample in memory."""
     from .staging import RAW_TABLES, sample_rows, stage_tables
 
@@ -512,7 +517,7 @@ def _check_staged(cfg: PortfolioConfig) -> tuple[Portfolio | None, DataQualityRe
     for name, frame in loaded.items():
         report.summary.append(_summarise(name, frame, frame["_file"].nunique()))
     report.summary.sort(key=lambda row: list(TABLES).index(row["table"]))
-    if staged is None or not report.ok or any(frame is None for frame in small.values()):
+    if not rows or staged is None or not report.ok or any(frame is None for frame in small.values()):
         return None, report
     loaded = _as_of_cut(loaded, as_of)
     clean = {name: loaded[name].drop(columns=["_file", "_line"]).reset_index(drop=True) if name in loaded

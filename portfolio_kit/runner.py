@@ -427,7 +427,7 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
     plans = plan_run(cfg, notebooks, overrides, runner_values)
     if cfg.alerts:
         parse_alert_rules(cfg.alerts)  # an unknown rule or field is an error naming the rule, before any run
-    _, report = check_portfolio(cfg)
+    _, report = check_portfolio(cfg, rows=False)
     if not report.ok:
         raise DataValidationError(report)
     start = dt.datetime.now(dt.timezone.utc)

@@ -820,7 +820,7 @@ currency: EUR
 language: en
 engine:                          # where aggregations over raw rows run (auto: pandas, DuckDB above the limit)
   name: auto                     # auto, pandas, duckdb or spark
-  raw_rows_limit: 5000000        # raw rows per table a notebook may hold; above it, a seeded customer sample
+  raw_rows_limit: 2000000        # raw rows per table a notebook may hold; above it, a seeded customer sample
 read:                            # defaults for every file; any key can be repeated per table
 {read}tables:
   customers:

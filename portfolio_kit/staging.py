@@ -310,6 +310,7 @@ def stage_tables(cfg: PortfolioConfig, customers: pd.DataFrame | None,
     shutil.rmtree(folder, ignore_errors=True)
     partial.rename(folder)
     _prune(root)
+    pa.default_memory_pool().release_unused()  # hand the chunks' buffers back before the notebooks start
     return StagedTables(folder, {t: [folder / f.relative_to(partial) for f in fs] for t, fs in files.items()}, rows)
 
 

@@ -44,6 +44,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from .. import clv, concentration, overview, payments, segmentation
+from ..config import RAW_ROWS_LIMIT
 from ..payments.receivables import DEFAULT_EDGES
 
 __all__ = ["ENGINES", "Rows", "parquet_files", "row_count", "read_rows", "choose_engine", "rfm_summary",
@@ -103,7 +104,7 @@ def read_rows(rows: Rows) -> pd.DataFrame:
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
-def choose_engine(rows: Rows, engine: str = "auto", max_rows: int = 2_000_000) -> str:
+def choose_engine(rows: Rows, engine: str = "auto", max_rows: int = RAW_ROWS_LIMIT) -> str:
     """The engine that runs an aggregation over ``rows``.
 
     An explicit ``engine`` wins. With ``"auto"``: ``"pandas"`` for a DataFrame or for Parquet files with at
