@@ -326,10 +326,18 @@ def sample_rows(staged: StagedTables, table: str, customers: pd.DataFrame, limit
         return None, 1.0
     rows = staged.rows.get(table, 0)
     share = 1.0 if rows <= limit else limit / rows
-    columns = [c for c in pq.read_schema(files[0]).names if c not in ("_file", "_line", "__index_level_0__")]
-    filters = None
-    if share < 1.0:
-        ids = np.sort(customers["customer_id"].dropna().astype(str).unique())
-        filters = [("customer_id", "in", ids[np.random.default_rng(seed).random(len(ids)) < share].tolist())]
-    frame = pq.ParquetDataset(files, filters=filters).read(columns=columns, use_pandas_metadata=False).to_pandas()
-    return frame, share
+    schema = pq.read_schema(files[0])
+    columns = [c for c in schema.names if c not in ("_file", "_line", "__index_level_0__")]
+    if share == 1.0:
+        return pq.ParquetDataset(files).read(columns=columns, use_pandas_metadata=False).to_pandas(), share
+    import duckdb
+
+    ids = np.sort(customers["customer_id"].dropna().astype(str).unique())
+    kept = pa.table({"customer_id": ids[np.random.default_rng(seed).random(len(ids)) < share]})
+    with duckdb.connect() as con:  # a semi-join reads the files in parallel, keeping their row order
+        con.register("kept", kept)
+        select = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+        frame = con.sql(f"SELECT {select} FROM read_parquet($files) "
+                        "WHERE customer_id IN (SELECT customer_id FROM kept)",
+                        params={"files": [str(f) for f in files]}).to_arrow_table()
+    return frame.cast(pa.schema([schema.field(c) for c in columns], metadata=schema.metadata)).to_pandas(), share

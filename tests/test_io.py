@@ -233,3 +233,15 @@ def test_snapshots_take_their_date_from_the_file_name(tmp_path):
     s = load_portfolio(tmp_path / "portfolio.yaml").snapshots
     assert s.groupby("snapshot_date").size().to_dict() == {pd.Timestamp("2026-01-31"): 2, pd.Timestamp("2026-02-28"): 2}
     assert s["credit_limit"].tolist()[:2] == [1000.5, 300.0] and np.isnan(s["delinquency_score"]).all()
+
+
+def test_dates_parse_once_per_distinct_text_with_blanks_and_excel_cells():
+    from portfolio_kit.config import ReadOptions
+    from portfolio_kit.io import _parse_dates
+
+    cells = pd.Series(["03/01/2026", " 03/01/2026", "", None, pd.Timestamp("2026-02-01"), "31/02/2026",
+                       "15/02/2026"] * 3, dtype=object)
+    parsed, fmt = _parse_dates(cells, ReadOptions())
+    expected = pd.to_datetime(["2026-01-03", "2026-01-03", None, None, "2026-02-01", None, "2026-02-15"] * 3)
+    assert fmt == "%d/%m/%Y"
+    pd.testing.assert_series_equal(parsed, pd.Series(expected, dtype="datetime64[ns]"), check_names=False)

@@ -44,6 +44,8 @@ def test_staged_load_equals_the_in_memory_load_on_the_sample(tmp_path, small_chu
     files = staged.rows("transactions")
     assert len(files) == 5 and sum(pq.ParquetFile(f).metadata.num_rows for f in files) == len(memory.transactions)
     assert memory.rows("transactions") is memory.transactions
+    unread, report = check_portfolio(_config(SAMPLE, tmp_path, name="duckdb"), rows=False)  # a run's check
+    assert unread is None and report.ok and _messages(report) == _messages(memory_report)
 
 
 def test_errors_in_later_chunks_keep_their_file_lines(tmp_path, small_chunks):

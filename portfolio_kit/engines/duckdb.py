@@ -29,7 +29,7 @@ from ..concentration import concentration_over_time as _concentration_over_time
 from ..overview import _PERIODS as _REVENUE_PERIODS
 from ..payments.behaviour import PAYMENT_INDEX_SCALE, profiles_from_statistics
 from ..payments.ledger import NEVER, TOLERANCE, UNKNOWN_SEGMENT, _checked_columns, days, segment_codes
-from ..payments.receivables import DEFAULT_EDGES, _aging_frame, _check_edges, aging_labels
+from ..payments.receivables import DEFAULT_EDGES, _aging_table, _check_edges, aging_labels
 from . import Rows, parquet_files
 
 __all__ = ["connect", "rfm_summary", "customer_summary", "revenue_by_period", "concentration_over_time", "aging",
@@ -465,13 +465,7 @@ def aging(invoices: Rows, as_of, by: str | None = None, customers: pd.DataFrame 
     else:
         amounts = np.stack([np.bincount(group, weights=b, minlength=len(groups)) for b in by_customer.T],
                            axis=1).astype(float)  # (a bincount of nothing is an integer array)
-    out = _aging_frame(amounts.reshape(len(groups), 1, len(labels)), labels, groups, by, None)
-    if by is not None:
-        out = out[(out.drop(columns=by) != 0).any(axis=1)]
-        if by == "customer_id":
-            out = out.sort_values("total", ascending=False, kind="stable")
-        out = out.reset_index(drop=True)
-    return out
+    return _aging_table(amounts.reshape(len(groups), 1, len(labels)), labels, groups, by)
 
 
 def _index_points_sql(late: str) -> str:

@@ -65,6 +65,17 @@ def _bucket_amounts(book: Ledger, grid: np.ndarray, group, n_groups: int, edges:
     return np.diff(open_by_age(book, grid, edges, start, group, n_groups), axis=-1, prepend=0.0)
 
 
+def _aging_table(amounts: np.ndarray, labels: list[str], groups: pd.Index, by: str | None) -> pd.DataFrame:
+    """:func:`aging` from the bucket amounts at as_of: groups with nothing open dropped, customers by total."""
+    out = _aging_frame(amounts, labels, groups, by, None)
+    if by is not None:
+        out = out[(out.drop(columns=by) != 0).any(axis=1)]
+        if by == "customer_id":
+            out = out.sort_values("total", ascending=False, kind="stable")
+        out = out.reset_index(drop=True)
+    return out
+
+
 def _aging_frame(amounts: np.ndarray, labels: list[str], groups: pd.Index, by: str | None,
                  grid: np.ndarray | None) -> pd.DataFrame:
     n_groups, n_grid, n_buckets = amounts.shape
@@ -124,13 +135,7 @@ def aging(invoices: pd.DataFrame, as_of, by: str | None = None, customers: pd.Da
     book = book.subset(book.open_amount != 0)          # only open items count at as_of: group fewer rows
     group, groups = segment_codes(book, customers, by)
     amounts = _bucket_amounts(book, np.array([book.as_of]), group, len(groups), e, origin)
-    out = _aging_frame(amounts, aging_labels(edges, origin), groups, by, None)
-    if by is not None:
-        out = out[(out.drop(columns=by) != 0).any(axis=1)]
-        if by == "customer_id":
-            out = out.sort_values("total", ascending=False, kind="stable")
-        out = out.reset_index(drop=True)
-    return out
+    return _aging_table(amounts, aging_labels(edges, origin), groups, by)
 
 
 def aging_history(invoices: pd.DataFrame, as_of, freq: str = "ME", by: str | None = None,

@@ -38,21 +38,28 @@ def _months(ax, t: Texts) -> None:
     ax.set_xlabel("")
 
 
+def _trend_lines(trend: pd.DataFrame, measures: dict[str, str], title: str, ax, t: Texts):
+    """Monthly lines of ``trend``'s ``measures`` (column -> legend label); the axes, or ``None`` when empty."""
+    ax.set_title(title)
+    lines = trend.dropna(subset=[next(iter(measures))]) if len(trend) else trend
+    if lines.empty:
+        _not_available(ax, t)
+        return None
+    long = lines.melt(id_vars="month", value_vars=list(measures), var_name="measure", value_name="value")
+    long["measure"] = long["measure"].map(measures)
+    sns.lineplot(data=long, x="month", y="value", hue="measure", marker="o", markersize=4, ax=ax)
+    ax.legend(title="", fontsize="small")
+    _months(ax, t)
+    return ax
+
+
 def revenue_margin_trend(trend: pd.DataFrame, ax=None, texts: Texts | None = None):
     """Lines of net revenue and margin by month (:func:`~portfolio_kit.summary.monthly_trend`)."""
     fig, ax = new_axes(ax)
     t = texts or Texts()
-    ax.set_title(t("summary.plot.revenue_margin"))
-    lines = trend.dropna(subset=["revenue"]) if len(trend) else trend
-    if lines.empty:
-        _not_available(ax, t)
-        return fig
-    long = lines.melt(id_vars="month", value_vars=["revenue", "margin"], var_name="measure", value_name="amount")
-    long["measure"] = long["measure"].map(lambda m: t(f"summary.plot.{m}"))
-    sns.lineplot(data=long, x="month", y="amount", hue="measure", marker="o", markersize=4, ax=ax)
-    ax.set_ylabel(_thousands(ax.yaxis, t))
-    ax.legend(title="", fontsize="small")
-    _months(ax, t)
+    measures = {"revenue": t("summary.plot.revenue"), "margin": t("summary.plot.margin")}
+    if _trend_lines(trend, measures, t("summary.plot.revenue_margin"), ax, t):
+        ax.set_ylabel(_thousands(ax.yaxis, t))
     return fig
 
 
@@ -60,18 +67,9 @@ def dso_trend(trend: pd.DataFrame, ax=None, texts: Texts | None = None):
     """Lines of DSO and best possible DSO by month (:func:`~portfolio_kit.summary.monthly_trend`)."""
     fig, ax = new_axes(ax)
     t = texts or Texts()
-    ax.set_title(t("summary.plot.dso"))
-    lines = trend.dropna(subset=["dso"]) if len(trend) else trend
-    if lines.empty:
-        _not_available(ax, t)
-        return fig
-    long = lines.melt(id_vars="month", value_vars=["dso", "bpdso"], var_name="measure", value_name="days")
-    long["measure"] = long["measure"].map({"dso": "DSO", "bpdso": t("summary.plot.bpdso")})
-    sns.lineplot(data=long, x="month", y="days", hue="measure", marker="o", markersize=4, ax=ax)
-    ax.yaxis.set_major_formatter(axis_formatter(t.number))
-    ax.set_ylabel(t("summary.plot.days"))
-    ax.legend(title="", fontsize="small")
-    _months(ax, t)
+    if _trend_lines(trend, {"dso": "DSO", "bpdso": t("summary.plot.bpdso")}, t("summary.plot.dso"), ax, t):
+        ax.yaxis.set_major_formatter(axis_formatter(t.number))
+        ax.set_ylabel(t("summary.plot.days"))
     return fig
 
 
