@@ -5,15 +5,14 @@ labels come from the catalogue in the language of ``texts`` (English by default)
 
 from __future__ import annotations
 
-import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
 from ..monitoring import SEVERITIES
-from ..style import axis_formatter
+from ..style import axis_formatter, month_axis
 from ..texts import Texts
-from .style import apply_style, new_axes
+from .style import apply_style, new_axes, texts_or_english
 
 __all__ = ["revenue_margin_trend", "dso_trend", "clv_segments", "alerts_by_severity", "dashboard"]
 
@@ -33,8 +32,7 @@ def _thousands(axis, t: Texts) -> str:
 
 
 def _months(ax, t: Texts) -> None:
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=6))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter(t("summary.plot.month_format")))
+    month_axis(ax, t.number_format.month, max_ticks=6)
     ax.set_xlabel("")
 
 
@@ -56,7 +54,7 @@ def _trend_lines(trend: pd.DataFrame, measures: dict[str, str], title: str, ax, 
 def revenue_margin_trend(trend: pd.DataFrame, ax=None, texts: Texts | None = None):
     """Lines of net revenue and margin by month (:func:`~portfolio_kit.summary.monthly_trend`)."""
     fig, ax = new_axes(ax)
-    t = texts or Texts()
+    t = texts_or_english(texts)
     measures = {"revenue": t("summary.plot.revenue"), "margin": t("summary.plot.margin")}
     if _trend_lines(trend, measures, t("summary.plot.revenue_margin"), ax, t):
         ax.set_ylabel(_thousands(ax.yaxis, t))
@@ -66,7 +64,7 @@ def revenue_margin_trend(trend: pd.DataFrame, ax=None, texts: Texts | None = Non
 def dso_trend(trend: pd.DataFrame, ax=None, texts: Texts | None = None):
     """Lines of DSO and best possible DSO by month (:func:`~portfolio_kit.summary.monthly_trend`)."""
     fig, ax = new_axes(ax)
-    t = texts or Texts()
+    t = texts_or_english(texts)
     if _trend_lines(trend, {"dso": "DSO", "bpdso": t("summary.plot.bpdso")}, t("summary.plot.dso"), ax, t):
         ax.yaxis.set_major_formatter(axis_formatter(t.number))
         ax.set_ylabel(t("summary.plot.days"))
@@ -77,7 +75,7 @@ def clv_segments(by_segment: pd.DataFrame, ax=None, texts: Texts | None = None, 
     """Horizontal bars of CLV by segment (:func:`~portfolio_kit.summary.clv_by_segment`): the ``top``
     segments, the rest summed as one bar."""
     fig, ax = new_axes(ax)
-    t = texts or Texts()
+    t = texts_or_english(texts)
     ax.set_title(t("summary.plot.clv_segments"))
     if by_segment.empty:
         _not_available(ax, t)
@@ -95,7 +93,7 @@ def alerts_by_severity(figures: pd.DataFrame, ax=None, texts: Texts | None = Non
     """Bars of alerts per severity, this run against the previous run, from
     :func:`~portfolio_kit.summary.headline_figures` (rows ``alerts_<severity>``)."""
     fig, ax = new_axes(ax)
-    t = texts or Texts()
+    t = texts_or_english(texts)
     ax.set_title(t("summary.plot.alerts"))
     rows = figures.set_index("figure").reindex([f"alerts_{s}" for s in SEVERITIES])
     if rows["value"].isna().all():
@@ -104,7 +102,8 @@ def alerts_by_severity(figures: pd.DataFrame, ax=None, texts: Texts | None = Non
     runs = {"value": t("summary.columns.value"), "previous": t("summary.columns.previous")}
     counts = (rows[list(runs)].rename(columns=runs).assign(severity=[t(f"summary.severity.{s}") for s in SEVERITIES])
               .melt(id_vars="severity", var_name="run", value_name="alerts").dropna())
-    sns.barplot(data=counts, x="severity", y="alerts", hue="run", palette=dict(zip(runs.values(), ("#b03a2e", "#d5d8dc"))), ax=ax)
+    sns.barplot(data=counts, x="severity", y="alerts", hue="run",
+                palette=dict(zip(runs.values(), ("#b03a2e", "#d5d8dc"))), ax=ax)
     ax.set(xlabel="", ylabel=t("summary.plot.alerts_axis"))
     ax.legend(title="", fontsize="small")
     return fig
@@ -117,7 +116,7 @@ def dashboard(figures: pd.DataFrame, trend: pd.DataFrame, by_segment: pd.DataFra
     Unlike the single panels it takes no ``ax``: it lays out its own grid of four.
     """
     apply_style()
-    t = texts or Texts()
+    t = texts_or_english(texts)
     fig, axes = plt.subplots(2, 2, figsize=(11.0, 7.0))
     revenue_margin_trend(trend, ax=axes[0, 0], texts=t)
     dso_trend(trend, ax=axes[0, 1], texts=t)
