@@ -41,7 +41,7 @@ from .config import PortfolioConfig, ReadOptions, load_config
 from .schemas import TABLE_KEYS, TABLES, columns
 
 __all__ = ["Problem", "DataQualityReport", "DataValidationError", "Portfolio", "load_portfolio",
-           "check_portfolio", "read_table", "pseudonymise"]
+           "check_portfolio", "read_table", "pseudonymise", "file_sha256"]
 
 log = logging.getLogger(__name__)
 
@@ -142,9 +142,9 @@ class Portfolio:
     def count(self, table: str) -> int:
         """Rows of ``table`` as of the analysis date: all of them, also when only a sample is in memory."""
         if table in self.files:
-            import pyarrow.parquet as pq
+            from .staging import parquet_rows
 
-            return sum(pq.ParquetFile(f).metadata.num_rows for f in self.files[table])
+            return parquet_rows(self.files[table])
         return len(getattr(self, table))
 
     @property
@@ -345,6 +345,15 @@ def _check_keys(table: str, frame: pd.DataFrame, out: _Collector) -> None:
                 frame.index[dup])
 
 
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (an input's fingerprint: run manifests, the staging cache key)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _files(table: str, path: Path, out: _Collector) -> list[Path]:
     if any(ch in str(path) for ch in "*?["):
         found = sorted(Path(p) for p in glob.glob(str(path)))
@@ -527,12 +536,13 @@ def _check_staged(cfg: PortfolioConfig, rows: bool = True) -> tuple[Portfolio | 
         frame, shares[table] = sample_rows(staged, table, clean["customers"], cfg.engine.raw_rows_limit,
                                            cfg.engine.sample_seed)
         clean[table] = frame if frame is not None else _empty(table)
-    if any(share < 1.0 for share in shares.values()):
+    engine = "duckdb" if cfg.engine.name == "auto" else cfg.engine.name
+    portfolio = Portfolio(as_of=as_of, report=report, config=cfg, files=staged.files, sample_share=shares,
+                          engine=engine, **clean)
+    if portfolio.sampled:
         log.info("raw rows in memory: a seeded sample of customers (%s); aggregations read all rows from %s",
                  ", ".join(f"{t} {s:.1%}" for t, s in shares.items()), staged.folder)
-    engine = "duckdb" if cfg.engine.name == "auto" else cfg.engine.name
-    return Portfolio(as_of=as_of, report=report, config=cfg, files=staged.files, sample_share=shares,
-                     engine=engine, **clean), report
+    return portfolio, report
 
 
 def load_portfolio(config: PortfolioConfig | str | Path, as_of: str | None = None,

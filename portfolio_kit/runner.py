@@ -45,7 +45,7 @@ from traitlets import CaselessStrEnum
 
 from .browser import chromium_version, find_chromium, print_report_pdf
 from .config import PortfolioConfig
-from .io import DataValidationError, check_portfolio
+from .io import DataValidationError, check_portfolio, file_sha256
 from .monitoring import parse_alert_rules
 from .texts import LANGUAGES
 from .tables import read_key_figures, write_workbook
@@ -238,14 +238,6 @@ def plan_run(cfg: PortfolioConfig, notebooks: list[Path], overrides: dict[str, A
     return plans
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def input_files(cfg: PortfolioConfig) -> list[Path]:
     """The config file and every export it points at."""
     files = [cfg.source] if cfg.source else []
@@ -431,7 +423,7 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
     if not report.ok:
         raise DataValidationError(report)
     start = dt.datetime.now(dt.timezone.utc)
-    hashes = {str(p.relative_to(cfg.source.parent) if p.is_relative_to(cfg.source.parent) else p): _sha256(p)
+    hashes = {str(p.relative_to(cfg.source.parent) if p.is_relative_to(cfg.source.parent) else p): file_sha256(p)
               for p in input_files(cfg)}
     run_id = _run_id(start, plans, hashes)
     parent = root / cfg.client / cfg.as_of.isoformat()

@@ -33,10 +33,10 @@ import pyarrow.parquet as pq
 from . import __version__
 from .config import PortfolioConfig, ReadOptions
 from .io import (DataQualityReport, Problem, _as_of_cut, _canonicalise, _check_keys, _Collector, _cross_checks,
-                 _files, _fill_due_dates, _sniff_separator, read_table)
+                 _files, _fill_due_dates, _sniff_separator, file_sha256, read_table)
 
-__all__ = ["RAW_TABLES", "CHUNK_ROWS", "StagedTables", "raw_row_count", "needs_staging", "stage_tables",
-           "sample_rows"]
+__all__ = ["RAW_TABLES", "CHUNK_ROWS", "StagedTables", "parquet_rows", "raw_row_count", "needs_staging",
+           "stage_tables", "sample_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,11 @@ def _format(path: Path, opts: ReadOptions) -> str:
                            ".pq": "parquet"}.get(path.suffix.lower(), "csv")
 
 
+def parquet_rows(files) -> int:
+    """Rows of Parquet files, from their metadata (nothing else is read)."""
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+
+
 def raw_row_count(cfg: PortfolioConfig, table: str) -> int:
     """Rows of a table's files, cheaply: Parquet metadata, or CSV size over the mean length of its first lines."""
     if table not in cfg.tables:
@@ -70,7 +75,7 @@ def raw_row_count(cfg: PortfolioConfig, table: str) -> int:
             continue
         fmt = _format(path, cfg.read_options(table))
         if fmt == "parquet":
-            total += pq.ParquetFile(path).metadata.num_rows
+            total += parquet_rows([path])
         elif fmt == "csv":
             with open(path, "rb") as f:
                 head = f.read(1 << 20)
@@ -181,7 +186,8 @@ class _Totals:
         self.ids.append(pc.unique(pa.array(frame["customer_id"].astype("string"), pa.string()).drop_null()))
 
     def summary(self) -> dict:
-        return {"table": self.table, "files": len(self.files), "rows": self.rows, "customers": len(pc.unique(pa.concat_arrays(self.ids))) if self.ids else 0,
+        customers = len(pc.unique(pa.concat_arrays(self.ids))) if self.ids else 0
+        return {"table": self.table, "files": len(self.files), "rows": self.rows, "customers": customers,
                 "first_date": self.first, "last_date": self.last, "amount": self.amount}
 
 
@@ -248,11 +254,7 @@ def _input_key(cfg: PortfolioConfig) -> str:
         if table not in cfg.tables:
             continue
         for path in _files(table, cfg.tables[table].path, _Collector(DataQualityReport(), table, "")):
-            digest.update(str(path).encode())
-            if path.is_file():
-                with open(path, "rb") as f:
-                    for block in iter(lambda: f.read(1 << 24), b""):
-                        digest.update(block)
+            digest.update(f"{path}|{file_sha256(path) if path.is_file() else ''}|".encode())
     return digest.hexdigest()
 
 
@@ -299,7 +301,7 @@ def stage_tables(cfg: PortfolioConfig, customers: pd.DataFrame | None,
     if not own.ok:
         shutil.rmtree(partial, ignore_errors=True)
         return None
-    rows = {t: sum(pq.ParquetFile(f).metadata.num_rows for f in fs) for t, fs in files.items()}
+    rows = {t: parquet_rows(fs) for t, fs in files.items()}
     meta_partial = partial / "staged.json"
     meta_partial.write_text(json.dumps({
         "kit_version": __version__, "as_of": str(cfg.as_of), "rows": rows,
@@ -314,7 +316,8 @@ def stage_tables(cfg: PortfolioConfig, customers: pd.DataFrame | None,
     return StagedTables(folder, {t: [folder / f.relative_to(partial) for f in fs] for t, fs in files.items()}, rows)
 
 
-def sample_rows(staged: StagedTables, table: str, customers: pd.DataFrame, limit: int, seed: int) -> tuple[pd.DataFrame, float]:
+def sample_rows(staged: StagedTables, table: str, customers: pd.DataFrame, limit: int,
+                seed: int) -> tuple[pd.DataFrame, float]:
     """The rows of a seeded sample of customers, at most about ``limit`` rows; and the share of customers kept.
 
     Customers are kept when a uniform draw (seeded, in customer-id order) is below ``limit / rows``, so a

@@ -83,7 +83,8 @@ def write_workbook(tables_dir: str | Path, path: str | Path, max_rows: int = WOR
         return None
     lines = {csv: _data_lines(csv) for csv in csvs}
     contents = pd.DataFrame({"table": [c.stem for c in csvs], "rows": [lines[c] for c in csvs],
-                             "where": [f"tables/{c.name}" + ("" if lines[c] <= max_rows else " only (too long for a sheet)")
+                             "where": [f"tables/{c.name}"
+                                       + ("" if lines[c] <= max_rows else " only (too long for a sheet)")
                                        for c in csvs]})
     used: set[str] = {"contents"}
     with pd.ExcelWriter(path, engine="openpyxl") as writer:

@@ -41,11 +41,11 @@ from pathlib import Path
 from types import ModuleType
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from .. import clv, concentration, overview, payments, segmentation
 from ..config import RAW_ROWS_LIMIT
 from ..payments.receivables import DEFAULT_EDGES
+from ..staging import parquet_rows
 
 __all__ = ["ENGINES", "Rows", "parquet_files", "row_count", "read_rows", "choose_engine", "rfm_summary",
            "customer_summary", "revenue_by_period", "concentration_over_time", "aging", "payment_profile"]
@@ -93,7 +93,7 @@ def row_count(rows: Rows) -> int:
     """Number of rows: ``len`` of a DataFrame, else the sum of the Parquet files' metadata row counts (cheap)."""
     if isinstance(rows, pd.DataFrame):
         return len(rows)
-    return sum(pq.ParquetFile(path).metadata.num_rows for path in parquet_files(rows))
+    return parquet_rows(parquet_files(rows))
 
 
 def read_rows(rows: Rows) -> pd.DataFrame:

@@ -717,6 +717,7 @@ def payment_profile(invoices, as_of, months: int | None = 12, grace_days: int = 
     scored = table["scored"].to_numpy() > 0
     index = pd.DataFrame({"customer_id": ids[scored], "payment_index": (table["scored_points"] /
                                                                         table["scored_amount"]).to_numpy()[scored]})
-    return profiles_from_statistics(out, index.set_index("customer_id")["payment_index"], min_invoices=min_invoices, occasional_share=occasional_share,
+    return profiles_from_statistics(out, index.set_index("customer_id")["payment_index"],
+                                    min_invoices=min_invoices, occasional_share=occasional_share,
                                     chronic_share=chronic_share, chronic_days=chronic_days,
                                     worsening_days=worsening_days)

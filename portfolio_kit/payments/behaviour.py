@@ -284,7 +284,8 @@ def payment_profile(invoices: pd.DataFrame, as_of, months: int | None = 12, grac
             "days_late_trend": trend,
         })[keep]
     index = _per_customer_index(book, _resolved(book, 0)[0] & _window(book, months), late_days)
-    return profiles_from_statistics(out, index.set_index("customer_id")["payment_index"], min_invoices=min_invoices, occasional_share=occasional_share,
+    return profiles_from_statistics(out, index.set_index("customer_id")["payment_index"],
+                                    min_invoices=min_invoices, occasional_share=occasional_share,
                                     chronic_share=chronic_share, chronic_days=chronic_days,
                                     worsening_days=worsening_days)
 

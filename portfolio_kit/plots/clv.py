@@ -94,8 +94,8 @@ def plot_spend_frequency(summary: pd.DataFrame, ax=None, title: str | None = Non
     t = texts_or_english(texts)
     fig, ax = new_axes(ax)
     buyers = summary.loc[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
-    sns.regplot(data=sample_points(buyers, max_points, seed), x="frequency", y="monetary_value", ax=ax, x_jitter=0.15, logx=True,
-                scatter_kws={"alpha": 0.3, "s": 12}, line_kws={"color": "black"})
+    sns.regplot(data=sample_points(buyers, max_points, seed), x="frequency", y="monetary_value", ax=ax,
+                x_jitter=0.15, logx=True, scatter_kws={"alpha": 0.3, "s": 12}, line_kws={"color": "black"})
     r = np.corrcoef(buyers["frequency"], buyers["monetary_value"])[0, 1] if len(buyers) > 1 else np.nan
     ax.set(title=t("clv.plot.spend_title", title=title or t("clv.plot.spend_default"), r=t.number(r, 2)),
            xlabel=t("clv.plot.frequency_repeat"), ylabel=t("clv.plot.mean_spend"), yscale="log")
@@ -108,7 +108,8 @@ def plot_value_vs_alive(values: pd.DataFrame, ax=None, title: str | None = None,
     with a low P(alive) are the ones slipping away. Above ``max_points`` customers, a seeded sample."""
     t = texts_or_english(texts)
     fig, ax = new_axes(ax)
-    sns.scatterplot(data=sample_points(values, max_points, seed), x="probability_alive", y="clv", ax=ax, alpha=0.4, s=14, edgecolor=None)
+    sns.scatterplot(data=sample_points(values, max_points, seed), x="probability_alive", y="clv", ax=ax,
+                    alpha=0.4, s=14, edgecolor=None)
     ax.set(title=title or t("clv.plot.value_title"), xlabel=t("clv.plot.probability_alive"),
            ylabel=t("clv.plot.clv_label"), xlim=(0, 1.02))
     number_axis(ax, texts)
