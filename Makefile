@@ -46,7 +46,7 @@ sample: $(STAMP)  ## regenerate the committed sample client in data/sample/
 	$(BIN)/portfolio-kit sample --out data/sample
 
 notebook-outputs: $(STAMP)  ## re-execute notebooks on the sample and store the key-figure outputs nbval compares
-	$(BIN)/python -m portfolio_kit.notebook_outputs notebooks
+	$(BIN)/python -m portfolio_kit.runner.notebook_outputs notebooks
 
 bench: $(STAMP)  ## run the benchmarks (minutes; see benchmarks/README.md)
 	$(BIN)/python -m benchmarks.run

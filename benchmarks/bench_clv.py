@@ -1,7 +1,7 @@
 """Benchmark: BG/NBD + Gamma-Gamma fit and 12-month CLV prediction, portfolio_kit.clv vs lifetimes.
 
 Input per size (10k, 100k, 1M customers), generated with a fixed seed: first purchases on a uniform day of a
-52-week window, purchases from the BG/NBD process exactly (``portfolio_kit.sample.simulate_bgnbd``, CDNOW's
+52-week window, purchases from the BG/NBD process exactly (``portfolio_kit.data.sample.simulate_bgnbd``, CDNOW's
 published parameters r 0.243, alpha 4.414, a 0.793, b 2.426) recorded at daily resolution in weeks (as
 ``rfm_summary(period="D", period_multiplier=7)`` would; same-day purchases merged), and mean repeat spend
 from Gamma-Gamma (p 6.25, q 3.74, gamma 15.44).
@@ -38,7 +38,7 @@ SEED = 2005
 
 def make_summary(n: int, seed: int = SEED) -> pd.DataFrame:
     """``n`` customers' summaries (weeks, daily resolution) from the BG/NBD and Gamma-Gamma processes."""
-    from portfolio_kit.sample import simulate_bgnbd
+    from portfolio_kit.data.sample import simulate_bgnbd
 
     rng = np.random.default_rng(seed)
     age_days = rng.integers(1, 365, n)

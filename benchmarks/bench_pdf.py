@@ -31,7 +31,7 @@ import pandas as pd  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
 from benchmarks.common import markdown_table  # noqa: E402
-from portfolio_kit.browser import print_pdf, print_report_pdf  # noqa: E402
+from portfolio_kit.report.browser import print_pdf, print_report_pdf  # noqa: E402
 
 PAGES = (1, 4, 12)
 STYLE = "<style>@page { size: A4; } table { border-collapse: collapse; font-size: 9pt; }</style>"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from portfolio_kit.sample import SEGMENTS, generate_sample, make_sample, simulate_bgnbd
+from portfolio_kit.data.sample import SEGMENTS, generate_sample, make_sample, simulate_bgnbd
 
 
 def _peak_mb() -> float:

@@ -18,7 +18,7 @@ import pandas as pd
 from babel.numbers import format_decimal
 
 from benchmarks.common import markdown_table, timed
-from portfolio_kit.texts import texts
+from portfolio_kit.report.texts import texts
 
 
 def make_values(n: int, seed: int) -> pd.Series:

@@ -1,5 +1,5 @@
 import sys
 
-from .cli import main
+from portfolio_kit.runner.cli import main
 
 sys.exit(main())

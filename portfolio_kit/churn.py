@@ -27,7 +27,7 @@ Three scores of the same event (no purchase in the next ``H`` months):
 :func:`backtest_churn` trains at one cut-off and tests at a later one (AUC, Brier score, calibration, lift for
 the three scores side by side); :func:`at_risk_customers` ranks the customers by churn probability x value at
 stake, with the drivers in words; :func:`tenure_survival` (Kaplan-Meier) and :func:`cohort_retention` describe
-retention. Figures are in :mod:`portfolio_kit.plots.churn`.
+retention. Figures are in :mod:`portfolio_kit.report.plots.churn`.
 
 Examples
 --------
@@ -54,11 +54,12 @@ import pandas as pd
 import statsmodels.api as sm
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from . import clv, scoring
-from .clv.summary import as_date, period_ordinal
-from .payments import payment_profile
-from .segmentation import customer_summary
-from .texts import Texts
+from portfolio_kit import clv
+from portfolio_kit.stats import scoring
+from portfolio_kit.clv.summary import as_date, period_ordinal
+from portfolio_kit.payments import payment_profile
+from portfolio_kit.segmentation import customer_summary
+from portfolio_kit.report.texts import Texts
 
 __all__ = ["CUSTOMER_ATTRIBUTES", "RELATIONSHIP_COLUMNS", "MODEL_FEATURES", "DEFAULT_CATEGORICAL", "SCORES",
            "add_months", "churn_horizon", "churn_labels", "churn_features", "ChurnModel", "no_purchase_probability",
@@ -468,7 +469,7 @@ class ChurnModel:
     result_ : statsmodels ``LogitResults``
     odds_ratios_ : DataFrame
         ``term``, ``scale`` (what one unit is), ``coef``, ``std_err``, ``z``, ``p_value``, ``odds_ratio`` and
-        its 95% interval (:func:`portfolio_kit.scoring.coefficient_table`).
+        its 95% interval (:func:`portfolio_kit.stats.scoring.coefficient_table`).
     terms_ : list of str
         Design columns (without the constant).
     n_train_, event_rate_ : int, float
@@ -831,9 +832,9 @@ class ChurnBacktest:
         Indexed by ``customer_id``: ``churned`` (outcome after ``test_cutoff``) and one probability column
         per score (``logit model``, ``recency only``, ``BG/NBD`` or ``MBG/NBD``).
     metrics : DataFrame
-        One row per score: :func:`portfolio_kit.scoring.classification_metrics` (AUC, Brier ...).
+        One row per score: :func:`portfolio_kit.stats.scoring.classification_metrics` (AUC, Brier ...).
     calibration, lift : DataFrame
-        :func:`portfolio_kit.scoring.calibration_table` and :func:`~portfolio_kit.scoring.lift_table` by
+        :func:`portfolio_kit.stats.scoring.calibration_table` and :func:`~portfolio_kit.stats.scoring.lift_table` by
         ``score``.
     train_cutoff, test_cutoff : Timestamp
     horizon_months : int

@@ -387,7 +387,7 @@ def concentration_over_time(transactions: pd.DataFrame, freq: str = "Y", value: 
 
     Examples
     --------
-    >>> from portfolio_kit.datasets import load_cdnow
+    >>> from portfolio_kit.data.datasets import load_cdnow
     >>> by_quarter = concentration_over_time(load_cdnow(), freq="Q")   # doctest: +SKIP
     """
     missing = [c for c in ("customer_id", "date", value) if c not in transactions.columns]

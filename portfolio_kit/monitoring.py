@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .texts import Texts
+from portfolio_kit.report.texts import Texts
 
 __all__ = [
     "RATING_SCALE", "RFM_SEGMENT_ORDER", "SEVERITIES", "SnapshotDiff", "Migration", "AlertRuleError",

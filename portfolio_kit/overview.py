@@ -72,7 +72,7 @@ def customer_mix(customers: pd.DataFrame, attributes: list[str],
 
 
 def portfolio_figures(portfolio, summary: pd.DataFrame, aging_total: pd.DataFrame | None = None) -> dict[str, object]:
-    """Headline numbers of a loaded :class:`~portfolio_kit.io.Portfolio`.
+    """Headline numbers of a loaded :class:`~portfolio_kit.data.io.Portfolio`.
 
     ``summary`` is the customer summary over all transaction rows
     (:func:`portfolio_kit.engines.customer_summary`) and ``aging_total`` the total open receivables

@@ -15,7 +15,7 @@ Conventions
 
 Examples
 --------
->>> from portfolio_kit.datasets import load_cdnow
+>>> from portfolio_kit.data.datasets import load_cdnow
 >>> table = customer_segments(load_cdnow(), as_of="1998-06-30")
 >>> segment_profile(table, by="segment")                     # doctest: +SKIP
 >>> ranked_customers(table, by="segment")                    # doctest: +SKIP
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .concentration import abc_classes
+from portfolio_kit.concentration import abc_classes
 
 __all__ = [
     "RFM_SEGMENT_MAP",
@@ -334,7 +334,7 @@ def rfm_table(transactions: pd.DataFrame, as_of=None, *, start=None,
 
     Examples
     --------
-    >>> from portfolio_kit.datasets import load_cdnow
+    >>> from portfolio_kit.data.datasets import load_cdnow
     >>> rfm = rfm_table(load_cdnow(), as_of="1998-06-30")
     >>> rfm["segment"].value_counts().head(3)                   # doctest: +SKIP
     """
@@ -509,7 +509,7 @@ def customer_segments(transactions: pd.DataFrame, customers: pd.DataFrame | None
 
     Examples
     --------
-    >>> from portfolio_kit.datasets import load_cdnow
+    >>> from portfolio_kit.data.datasets import load_cdnow
     >>> table = customer_segments(load_cdnow(), as_of="1998-06-30")
     >>> table["abc_class"].value_counts().sort_index().tolist()
     [777, 804, 776]

@@ -20,11 +20,11 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from pypdf import PdfReader
 
-from portfolio_kit import runner
-from portfolio_kit.browser import (CHROMIUM_ENV, ChromiumNotFound, find_chromium, playwright_launch_options,
-                                   print_pdf, print_report_pdf)
-from portfolio_kit.cli import main
-from portfolio_kit.config import load_config
+from portfolio_kit.runner import suite as runner
+from portfolio_kit.report.browser import (CHROMIUM_ENV, ChromiumNotFound, find_chromium, playwright_launch_options,
+                                          print_pdf, print_report_pdf)
+from portfolio_kit.runner.cli import main
+from portfolio_kit.data.config import load_config
 
 from .test_runner import client, suite  # noqa: F401  (fixtures: a tiny client and a two-notebook suite)
 
@@ -86,7 +86,7 @@ def test_cli_pdf_flag_reaches_the_runner(monkeypatch, tmp_path, capsys):
         seen.update(kwargs)
         return runner.RunResult(tmp_path)
 
-    monkeypatch.setattr("portfolio_kit.cli.run_suite", fake_run_suite)
+    monkeypatch.setattr("portfolio_kit.runner.cli.run_suite", fake_run_suite)
     assert main(["run", str(SAMPLE), "--quiet", "--pdf"]) == 0 and seen["pdf"] is True
     assert main(["run", str(SAMPLE), "--quiet"]) == 0 and seen["pdf"] is False
     assert capsys.readouterr().out.strip().splitlines() == [str(tmp_path / "index.html")] * 2

@@ -21,11 +21,12 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from scipy import integrate, stats  # noqa: E402
 
-from portfolio_kit import churn, clv, scoring  # noqa: E402
+from portfolio_kit import churn, clv
+from portfolio_kit.stats import scoring  # noqa: E402
 from portfolio_kit.churn import (ChurnModel, add_months, at_risk_customers, backtest_churn,  # noqa: E402
                                  churn_features, churn_horizon, churn_labels, cohort_retention,
                                  no_purchase_probability, survival_at, tenure_survival)
-from portfolio_kit.plots import churn as figures  # noqa: E402
+from portfolio_kit.report.plots import churn as figures  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 DAY = pd.Timedelta(days=1)
@@ -416,7 +417,7 @@ def test_cohort_retention_matches_loops(rows, freq):
 def sample():
     if not (SAMPLE / "truth.json").exists():
         pytest.skip("sample client not generated")
-    from portfolio_kit.io import load_portfolio
+    from portfolio_kit.data.io import load_portfolio
 
     portfolio = load_portfolio(SAMPLE / "portfolio.yaml")
     return portfolio.transactions, portfolio.customers, portfolio.invoices, portfolio.as_of

@@ -1,4 +1,4 @@
-"""Tests of portfolio_kit.clv.diagnostics and portfolio_kit.plots.clv.
+"""Tests of portfolio_kit.clv.diagnostics and portfolio_kit.report.plots.clv.
 
 Published figures (the issue, domain.md; FHL 2005 on CDNOW, weeks 1-39 calibration, 40-78 holdout): 2,457
 repeat transactions in calibration and 1,882 in the holdout, 4,339 by week 78; BG/NBD with the published
@@ -20,9 +20,9 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from portfolio_kit import clv  # noqa: E402
-from portfolio_kit.datasets import (CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END, load_cdnow,  # noqa: E402
-                                    load_cdnow_summary)
-from portfolio_kit.plots import clv as plots  # noqa: E402
+from portfolio_kit.data.datasets import (CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END, load_cdnow,
+                                         load_cdnow_summary)
+from portfolio_kit.report.plots import clv as plots  # noqa: E402
 
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 

@@ -25,8 +25,8 @@ from scipy import integrate, stats
 
 from portfolio_kit.clv import (BetaGeo, ConvergenceWarning, GammaGamma, ModifiedBetaGeo, ParetoNBD, fit_bgnbd,
                                fit_gamma_gamma)
-from portfolio_kit.datasets import load_cdnow_summary
-from portfolio_kit.sample import simulate_bgnbd
+from portfolio_kit.data.datasets import load_cdnow_summary
+from portfolio_kit.data.sample import simulate_bgnbd
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -184,7 +184,7 @@ def test_non_convergence_warns_with_the_optimiser_message(cdnow):
 
 
 def test_recovery_from_the_bgnbd_process():
-    """20,000 customers simulated exactly (portfolio_kit.sample.simulate_bgnbd): the truth lies in the 99%
+    """20,000 customers simulated exactly (portfolio_kit.data.sample.simulate_bgnbd): the truth lies in the 99%
     joint confidence region of the estimates."""
     truth = {"r": 0.6, "alpha": 5.0, "a": 0.8, "b": 3.0}
     rng = np.random.default_rng(11)

@@ -19,7 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portfolio_kit.clv import rfm_summary
-from portfolio_kit.datasets import CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END, load_cdnow, load_cdnow_summary
+from portfolio_kit.data.datasets import (CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END, load_cdnow,
+                                         load_cdnow_summary)
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

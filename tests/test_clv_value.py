@@ -15,7 +15,7 @@ import pytest
 
 from portfolio_kit.clv import (BetaGeo, GammaGamma, ParetoNBD, customer_value, customer_value_by_group, fit_bgnbd,
                                fit_gamma_gamma, rfm_summary)
-from portfolio_kit.datasets import load_cdnow_summary
+from portfolio_kit.data.datasets import load_cdnow_summary
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -32,13 +32,9 @@ from portfolio_kit.concentration import (  # noqa: E402
     revenue_margin_matrix,
     top_share,
 )
-from portfolio_kit.datasets import load_cdnow  # noqa: E402
-from portfolio_kit.plots.concentration import (  # noqa: E402
-    concentration_trend,
-    lorenz_chart,
-    pareto_chart,
-    revenue_margin_scatter,
-)
+from portfolio_kit.data.datasets import load_cdnow  # noqa: E402
+from portfolio_kit.report.plots.concentration import (concentration_trend, lorenz_chart, pareto_chart,
+                                                      revenue_margin_scatter)
 
 # non-negative values with at least one positive one: the domain of the measures
 values_strategy = st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=60).filter(lambda v: sum(v) > 0)

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from portfolio_kit.datasets import load_cdnow, load_cdnow_summary
+from portfolio_kit.data.datasets import load_cdnow, load_cdnow_summary
 
 
 def test_cdnow_master_has_the_published_row_and_customer_counts():

@@ -122,8 +122,8 @@ def test_planted_changes_found_exactly_on_a_hand_made_pair():
 def test_sample_client_planted_changes_found_exactly():
     """data/sample/truth.json: all planted changes are found and nothing else is reported (snapshots loaded
     through the client's config, as a run does)."""
-    from portfolio_kit.config import load_config
-    from portfolio_kit.io import load_portfolio
+    from portfolio_kit.data.config import load_config
+    from portfolio_kit.data.io import load_portfolio
 
     truth = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
     before, after = snapshot_pair(load_portfolio(load_config(SAMPLE / "portfolio.yaml")).snapshots)
@@ -515,7 +515,7 @@ def alert_diff():
 
 
 def test_migration_heatmap():
-    from portfolio_kit.plots.monitoring import migration_heatmap
+    from portfolio_kit.report.plots.monitoring import migration_heatmap
     before, after, _ = planted_pair()
     fig = migration_heatmap(migration_matrix(before, after, "rating", RATING_SCALE))
     ax = fig.axes[0]
@@ -525,7 +525,7 @@ def test_migration_heatmap():
 
 
 def test_alert_counts(alert_diff):
-    from portfolio_kit.plots.monitoring import alert_counts
+    from portfolio_kit.report.plots.monitoring import alert_counts
     fig = alert_counts(evaluate_alerts(alert_diff))
     ax = fig.axes[0]
     assert ax.get_title() == "Alerts by rule and severity" and ax.get_xlabel() == "alerts"
@@ -534,7 +534,7 @@ def test_alert_counts(alert_diff):
 
 
 def test_value_waterfall(alert_diff):
-    from portfolio_kit.plots.monitoring import value_waterfall
+    from portfolio_kit.report.plots.monitoring import value_waterfall
     bridge = value_bridge(alert_diff, "exposure")
     fig = value_waterfall(bridge)
     ax = fig.axes[0]

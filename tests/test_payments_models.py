@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from portfolio_kit import payments, scoring
+from portfolio_kit import payments
+from portfolio_kit.stats import scoring
 from portfolio_kit.payments import (LatePaymentModel, PaymentTimeModel, backtest_late_payment, invoice_features,
                                     kaplan_meier, median_days_to_pay, payment_durations)
 

@@ -10,8 +10,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from portfolio_kit import payments, scoring  # noqa: E402
-from portfolio_kit.plots import payments as figures  # noqa: E402
+from portfolio_kit import payments
+from portfolio_kit.stats import scoring  # noqa: E402
+from portfolio_kit.report.plots import payments as figures  # noqa: E402
 
 from .payments_ledgers import customers, ledger  # noqa: E402, F401  (fixtures)
 
@@ -76,7 +77,7 @@ def test_scatter_of_many_customers_draws_the_same_seeded_sample():
     """Plots of raw distributions draw at most MAX_POINTS points, a seeded sample: the same at every run."""
     import numpy as np
 
-    from portfolio_kit.plots.style import MAX_POINTS
+    from portfolio_kit.report.plots.style import MAX_POINTS
 
     rng = np.random.default_rng(3)
     n = MAX_POINTS + 5_000

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from portfolio_kit import cli
-from portfolio_kit.config import load_config
-from portfolio_kit.runner import ParameterError, run_suite
+from portfolio_kit.runner import cli
+from portfolio_kit.data.config import load_config
+from portfolio_kit.runner.suite import ParameterError, run_suite
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "portfolio.yaml"
 #: An amount in the Italian way: currency, dots between thousands, a decimal comma (EUR 1.234,56).

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from portfolio_kit.cli import main
-from portfolio_kit.config import load_config
-from portfolio_kit.runner import ParameterError, RunFailed, list_runs, notebook_parameters, run_suite
+from portfolio_kit.runner.cli import main
+from portfolio_kit.data.config import load_config
+from portfolio_kit.runner.suite import ParameterError, RunFailed, list_runs, notebook_parameters, run_suite
 
 from .test_io import CUSTOMERS_IT, INVOICES_IT, TRANSACTIONS_IT, make_client
 
@@ -40,8 +40,8 @@ def suite(tmp_path):
     folder = tmp_path / "notebooks"
     folder.mkdir()
     _notebook(folder / "01_names.ipynb", PARAMS + "top: int = 2  # customers shown\n", """
-from portfolio_kit.io import load_portfolio
-from portfolio_kit.tables import save_key_figures, save_table
+from portfolio_kit.data.io import load_portfolio
+from portfolio_kit.report.tables import save_key_figures, save_table
 p = load_portfolio(config_path, as_of=as_of, pseudonymise_names=pseudonymise)
 save_key_figures({"customers": len(p.customers), "top": top}, "names", output_dir)
 save_table(p.customers[["customer_id", "name"]].head(top), "names", output_dir)""")
@@ -150,7 +150,7 @@ def test_notebook_parameters_are_read_with_types_and_help(suite):
 
 
 def test_cli_exit_codes_and_messages(client, suite, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("portfolio_kit.cli.run_suite",
+    monkeypatch.setattr("portfolio_kit.runner.cli.run_suite",
                         lambda cfg, **kw: run_suite(cfg, notebooks_dir=suite, **kw))
     reports = str(tmp_path / "reports")
     assert main(["run", str(client), "--reports", reports, "--quiet", "--only", "names"]) == 0
@@ -194,7 +194,7 @@ def test_alert_rules_of_the_config_are_checked_before_anything_runs(client, suit
 
 
 def test_workbook_keeps_long_tables_as_csv_only(tmp_path):
-    from portfolio_kit.tables import write_workbook
+    from portfolio_kit.report.tables import write_workbook
 
     pd.DataFrame({"customer_id": ["a", "b", "c"], "x": [1, 2, 3]}).to_csv(tmp_path / "customers_x.csv", index=False)
     pd.DataFrame({"measure": ["gini"], "value": [0.5]}).to_csv(tmp_path / "concentration.csv", index=False)

@@ -1,4 +1,4 @@
-"""Tests of the sample client generator (portfolio_kit.sample).
+"""Tests of the sample client generator (portfolio_kit.data.sample).
 
 Checked against independent computations: the snapshot diff is recomputed from the written files, due dates
 from the customers' terms, purchase summaries by plain pandas; parameter recovery uses lifetimes' fitters and
@@ -20,9 +20,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portfolio_kit import schemas
-from portfolio_kit.sample import (CLIENT_COLUMNS, PLANTED, SEGMENTS, SampleClient, generate_sample, make_sample,
-                                  simulate_bgnbd, write_sample)
+from portfolio_kit.data import schemas
+from portfolio_kit.data.sample import (CLIENT_COLUMNS, PLANTED, SEGMENTS, SampleClient, generate_sample,
+                                       make_sample, simulate_bgnbd, write_sample)
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = pd.Timestamp("2026-10-31")
@@ -269,7 +269,7 @@ def test_simulate_bgnbd_reproduces_published_cdnow_fit():
     exactly BG/NBD (lifetimes' own generator recovers r = 0.27)."""
     from lifetimes import BetaGeoFitter
 
-    from portfolio_kit.datasets import load_cdnow_summary
+    from portfolio_kit.data.datasets import load_cdnow_summary
 
     cdnow = load_cdnow_summary()
     T = np.tile(cdnow["T"].to_numpy(float), 10)
@@ -385,7 +385,7 @@ def test_csv_files_read_back_to_the_generated_tables(client, folder):
 
 
 def test_config_is_accepted_by_the_kit(folder):
-    from portfolio_kit.config import load_config
+    from portfolio_kit.data.config import load_config
 
     cfg = load_config(folder / "portfolio.yaml")
     assert cfg.as_of.isoformat() == "2026-10-31" and cfg.client == "sample-client"

@@ -1,4 +1,4 @@
-"""Tests of portfolio_kit.scoring against brute-force definitions (all pairs for the AUC, loops for the
+"""Tests of portfolio_kit.stats.scoring against brute-force definitions (all pairs for the AUC, loops for the
 tables) and the Wilson interval of statsmodels."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint
 
-from portfolio_kit import scoring
-from portfolio_kit.scoring import auc, brier_score, calibration_table, classification_metrics, lift_table
+from portfolio_kit.stats import scoring
+from portfolio_kit.stats.scoring import auc, brier_score, calibration_table, classification_metrics, lift_table
 
 
 def pairwise_auc(y, p) -> float:

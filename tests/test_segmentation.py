@@ -18,8 +18,8 @@ from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from portfolio_kit.concentration import abc_classes  # noqa: E402
-from portfolio_kit.datasets import load_cdnow  # noqa: E402
-from portfolio_kit.plots.segmentation import rfm_heatmap, segment_chart  # noqa: E402
+from portfolio_kit.data.datasets import load_cdnow  # noqa: E402
+from portfolio_kit.report.plots.segmentation import rfm_heatmap, segment_chart  # noqa: E402
 from portfolio_kit.segmentation import (  # noqa: E402
     RFM_SEGMENT_MAP,
     ValueClassRules,

@@ -11,9 +11,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from portfolio_kit import staging
-from portfolio_kit.config import load_config
-from portfolio_kit.io import check_portfolio, load_portfolio
+from portfolio_kit.data import staging
+from portfolio_kit.data.config import load_config
+from portfolio_kit.data.io import check_portfolio, load_portfolio
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 

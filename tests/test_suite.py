@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from portfolio_kit.cli import main
-from portfolio_kit.config import load_config
-from portfolio_kit.runner import NOTEBOOKS_DIR, discover_notebooks, notebook_parameters, run_suite
+from portfolio_kit.runner.cli import main
+from portfolio_kit.data.config import load_config
+from portfolio_kit.runner.suite import NOTEBOOKS_DIR, discover_notebooks, notebook_parameters, run_suite
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "portfolio.yaml"
 

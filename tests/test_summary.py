@@ -22,10 +22,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portfolio_kit import runner, summary
-from portfolio_kit.config import load_config
-from portfolio_kit.plots import summary as plots
-from portfolio_kit.texts import texts
+from portfolio_kit.runner import suite as runner
+from portfolio_kit.report import summary
+from portfolio_kit.data.config import load_config
+from portfolio_kit.report.plots import summary as plots
+from portfolio_kit.report.texts import texts
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

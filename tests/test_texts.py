@@ -26,10 +26,10 @@ import yaml  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from portfolio_kit import style, texts as texts_module  # noqa: E402
+from portfolio_kit.report import style, texts as texts_module  # noqa: E402
 from portfolio_kit.churn import ChurnModel  # noqa: E402
 from portfolio_kit.monitoring import diff_snapshots, evaluate_alerts, migration_matrix  # noqa: E402
-from portfolio_kit.texts import LANGUAGES, Markdown, Table, Texts, catalogue, texts  # noqa: E402
+from portfolio_kit.report.texts import LANGUAGES, Markdown, Table, Texts, catalogue, texts  # noqa: E402
 
 IT, EN = texts("it"), texts("en")
 AREAS = ("common", "overview", "segmentation", "concentration", "clv", "payments", "churn", "monitoring", "columns")
@@ -41,7 +41,7 @@ def _fields(template: str) -> set[tuple[str, str]]:
 
 
 def test_every_area_has_its_catalogue_file():
-    folder = resources.files("portfolio_kit") / "catalogue"
+    folder = resources.files("portfolio_kit.report") / "catalogue"
     assert {f"{a}.yaml" for a in AREAS} <= {p.name for p in folder.iterdir()}
 
 
@@ -56,7 +56,7 @@ def test_every_key_has_every_language_with_the_same_placeholders():
 
 def test_catalogue_files_are_plain_yaml_of_language_pairs():
     """Read with yaml directly (not through the loader): leaves are {en, it} mappings of strings."""
-    folder = resources.files("portfolio_kit") / "catalogue"
+    folder = resources.files("portfolio_kit.report") / "catalogue"
 
     def leaves(node, path):
         for name, value in node.items():
@@ -285,7 +285,7 @@ def close_figures():
 def test_figure_labels_in_italian(close_figures):
     import matplotlib.dates as mdates
 
-    from portfolio_kit.plots import concentration, monitoring, overview, payments, segmentation
+    from portfolio_kit.report.plots import concentration, monitoring, overview, payments, segmentation
 
     pareto = pd.DataFrame({"customer_share": [0.25, 0.5, 0.75, 1.0], "cumulative_share": [0.7, 0.85, 0.95, 1.0]})
     ax = concentration.pareto_chart(pareto, texts=IT).axes[0]
@@ -315,7 +315,7 @@ def test_figure_labels_in_italian(close_figures):
 
 
 def test_one_style_in_one_place():
-    from portfolio_kit.plots import style as plots_style
+    from portfolio_kit.report.plots import style as plots_style
 
     assert plots_style.new_axes is style.new_axes and plots_style.apply_style is style.apply_style
     assert set(style.NUMBER_FORMATS) == set(LANGUAGES)

@@ -15,16 +15,16 @@ Time is in the summary's periods throughout (weeks for ``period="W"``): ``alpha`
 are in that unit; :func:`customer_value` converts its monthly horizon with ``periods_per_month``.
 """
 
-from .base import ConvergenceWarning, CustomerModel, PurchaseModel
-from .bgnbd import BetaGeo, fit_bgnbd
-from .diagnostics import (compare_models, cumulative_repeat_purchases, customers_by_repeat_count,
-                          expected_purchases_matrix, holdout_by_frequency, probability_alive_matrix,
-                          spend_frequency_correlation)
-from .gamma_gamma import GammaGamma, fit_gamma_gamma
-from .mbgnbd import ModifiedBetaGeo
-from .paretonbd import ParetoNBD
-from .summary import PERIODS, rfm_summary
-from .value import customer_value, customer_value_by_group
+from portfolio_kit.clv.base import ConvergenceWarning, CustomerModel, PurchaseModel
+from portfolio_kit.clv.bgnbd import BetaGeo, fit_bgnbd
+from portfolio_kit.clv.diagnostics import (compare_models, cumulative_repeat_purchases, customers_by_repeat_count,
+                                           expected_purchases_matrix, holdout_by_frequency,
+                                           probability_alive_matrix, spend_frequency_correlation)
+from portfolio_kit.clv.gamma_gamma import GammaGamma, fit_gamma_gamma
+from portfolio_kit.clv.mbgnbd import ModifiedBetaGeo
+from portfolio_kit.clv.paretonbd import ParetoNBD
+from portfolio_kit.clv.summary import PERIODS, rfm_summary
+from portfolio_kit.clv.value import customer_value, customer_value_by_group
 
 __all__ = [
     "rfm_summary", "PERIODS",

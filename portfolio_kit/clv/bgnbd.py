@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, xlogy
 
-from .base import PurchaseModel, unique_rows, wsum
+from portfolio_kit.clv.base import PurchaseModel, unique_rows, wsum
 
 __all__ = ["BetaGeo", "fit_bgnbd"]
 
@@ -38,7 +38,7 @@ class BetaGeo(PurchaseModel):
 
     Examples
     --------
-    >>> from portfolio_kit.datasets import load_cdnow_summary
+    >>> from portfolio_kit.data.datasets import load_cdnow_summary
     >>> model = BetaGeo().fit(load_cdnow_summary())
     >>> model.params_.round(3).tolist()
     [0.243, 4.414, 0.793, 2.426]
@@ -151,7 +151,7 @@ def fit_bgnbd(summary: pd.DataFrame, **fit_options) -> BetaGeo:
 
     Examples
     --------
-    >>> from portfolio_kit.datasets import load_cdnow_summary
+    >>> from portfolio_kit.data.datasets import load_cdnow_summary
     >>> round(float(fit_bgnbd(load_cdnow_summary()).params_["alpha"]), 3)
     4.414
     """

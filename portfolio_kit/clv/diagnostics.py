@@ -11,7 +11,7 @@
 - :func:`spend_frequency_correlation`: the Gamma-Gamma independence check;
 - :func:`compare_models`: log-likelihood, AIC and BIC side by side.
 
-Figures for each are in :mod:`portfolio_kit.plots.clv`.
+Figures for each are in :mod:`portfolio_kit.report.plots.clv`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .base import CustomerModel, PurchaseModel, summary_arrays
-from .summary import _customer_groups, _day, _purchase_periods, _validated, period_end, period_ordinal
+from portfolio_kit.clv.base import CustomerModel, PurchaseModel, summary_arrays
+from portfolio_kit.clv.summary import (_customer_groups, _day, _purchase_periods, _validated, period_end,
+                                       period_ordinal)
 
 __all__ = ["customers_by_repeat_count", "holdout_by_frequency", "cumulative_repeat_purchases",
            "probability_alive_matrix", "expected_purchases_matrix", "spend_frequency_correlation",
@@ -48,7 +49,7 @@ def customers_by_repeat_count(model: PurchaseModel, summary: pd.DataFrame | None
 
     Examples
     --------
-    >>> from portfolio_kit.datasets import load_cdnow_summary
+    >>> from portfolio_kit.data.datasets import load_cdnow_summary
     >>> from portfolio_kit.clv import fit_bgnbd
     >>> s = load_cdnow_summary()
     >>> customers_by_repeat_count(fit_bgnbd(s), s).loc["0"].round().tolist()
@@ -126,7 +127,7 @@ def cumulative_repeat_purchases(model: PurchaseModel, transactions: pd.DataFrame
 
     Examples
     --------
-    >>> from portfolio_kit.datasets import load_cdnow
+    >>> from portfolio_kit.data.datasets import load_cdnow
     >>> from portfolio_kit.clv import BetaGeo
     >>> model = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
     >>> track = cumulative_repeat_purchases(model, load_cdnow(), "1998-06-30", period="D", period_multiplier=7)
@@ -219,7 +220,7 @@ def spend_frequency_correlation(summary: pd.DataFrame, threshold: float = 0.3) -
 
     Examples
     --------
-    >>> from portfolio_kit.datasets import load_cdnow_summary
+    >>> from portfolio_kit.data.datasets import load_cdnow_summary
     >>> round(float(spend_frequency_correlation(load_cdnow_summary()).loc["pearson", "correlation"]), 3)
     0.114
     """

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
-from .base import CustomerModel, wsum
+from portfolio_kit.clv.base import CustomerModel, wsum
 
 __all__ = ["GammaGamma", "fit_gamma_gamma"]
 
@@ -35,7 +35,7 @@ class GammaGamma(CustomerModel):
 
     Examples
     --------
-    >>> from portfolio_kit.datasets import load_cdnow_summary
+    >>> from portfolio_kit.data.datasets import load_cdnow_summary
     >>> model = GammaGamma().fit(load_cdnow_summary())
     >>> model.params_.round(2).tolist(), round(model.log_likelihood_, 2)
     ([6.25, 3.74, 15.45], -4055.92)
@@ -113,7 +113,7 @@ def fit_gamma_gamma(summary: pd.DataFrame, **fit_options) -> GammaGamma:
 
     Examples
     --------
-    >>> from portfolio_kit.datasets import load_cdnow_summary
+    >>> from portfolio_kit.data.datasets import load_cdnow_summary
     >>> round(float(fit_gamma_gamma(load_cdnow_summary()).params_["q"]), 2)
     3.74
     """

@@ -9,7 +9,7 @@ The likelihood and predictions are those of :mod:`.bgnbd` with ``k = x + 1`` dro
 
 from __future__ import annotations
 
-from .bgnbd import BetaGeo
+from portfolio_kit.clv.bgnbd import BetaGeo
 
 __all__ = ["ModifiedBetaGeo"]
 
@@ -19,7 +19,7 @@ class ModifiedBetaGeo(BetaGeo):
 
     Examples
     --------
-    >>> from portfolio_kit.datasets import load_cdnow_summary
+    >>> from portfolio_kit.data.datasets import load_cdnow_summary
     >>> ModifiedBetaGeo().fit(load_cdnow_summary()).params_.round(3).tolist()
     [0.525, 6.183, 0.891, 1.614]
     """

@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import numpy as np
 from scipy.special import expit, gammaln, hyp2f1
 
-from .base import PurchaseModel, unique_rows, wsum
+from portfolio_kit.clv.base import PurchaseModel, unique_rows, wsum
 
 __all__ = ["ParetoNBD"]
 
@@ -36,7 +36,7 @@ class ParetoNBD(PurchaseModel):
 
     Examples
     --------
-    >>> from portfolio_kit.datasets import load_cdnow_summary
+    >>> from portfolio_kit.data.datasets import load_cdnow_summary
     >>> ParetoNBD().fit(load_cdnow_summary()).params_.round(3).tolist()
     [0.553, 10.578, 0.606, 11.668]
     """

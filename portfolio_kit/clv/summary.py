@@ -233,7 +233,7 @@ def rfm_summary(transactions: pd.DataFrame, observation_end, period: str = "W", 
 
     Examples
     --------
-    >>> from portfolio_kit.datasets import load_cdnow
+    >>> from portfolio_kit.data.datasets import load_cdnow
     >>> s = rfm_summary(load_cdnow(), "1997-09-30", period="D", period_multiplier=7)
     >>> len(s), int(s["frequency"].sum())
     (2357, 2457)

@@ -21,8 +21,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from .base import PurchaseModel, summary_arrays, unique_rows
-from .gamma_gamma import GammaGamma, fit_gamma_gamma
+from portfolio_kit.clv.base import PurchaseModel, summary_arrays, unique_rows
+from portfolio_kit.clv.gamma_gamma import GammaGamma, fit_gamma_gamma
 
 __all__ = ["customer_value"]
 
@@ -86,7 +86,7 @@ def customer_value(purchases: PurchaseModel, spend: GammaGamma, summary: pd.Data
 
     Examples
     --------
-    >>> from portfolio_kit.datasets import load_cdnow_summary
+    >>> from portfolio_kit.data.datasets import load_cdnow_summary
     >>> from portfolio_kit.clv import fit_bgnbd, fit_gamma_gamma
     >>> s = load_cdnow_summary()
     >>> v = customer_value(fit_bgnbd(s), fit_gamma_gamma(s), s, margin=0.3, periods_per_month=4.348)

@@ -1,7 +1,7 @@
 """The per-customer aggregations over raw rows, on pandas, DuckDB or Spark, with identical results.
 
 Large clients (millions of transaction lines) are not loaded into pandas: their validated canonical rows are
-Parquet files (:mod:`portfolio_kit.staging`), and the aggregations that touch raw rows run on an engine
+Parquet files (:mod:`portfolio_kit.data.staging`), and the aggregations that touch raw rows run on an engine
 straight from those files. Each function here takes the rows as a DataFrame or as Parquet file(s) (a file, a
 folder of ``*.parquet`` files, or a list of files), picks an engine with :func:`choose_engine` and returns
 the same pandas table as its pandas reference (same index, columns, dtypes and row order; floats equal up to
@@ -42,10 +42,10 @@ from types import ModuleType
 
 import pandas as pd
 
-from .. import clv, concentration, overview, payments, segmentation
-from ..config import RAW_ROWS_LIMIT
-from ..payments.receivables import DEFAULT_EDGES
-from ..staging import parquet_rows
+from portfolio_kit import clv, concentration, overview, payments, segmentation
+from portfolio_kit.data.config import RAW_ROWS_LIMIT
+from portfolio_kit.payments.receivables import DEFAULT_EDGES
+from portfolio_kit.data.staging import parquet_rows
 
 __all__ = ["ENGINES", "Rows", "parquet_files", "row_count", "read_rows", "choose_engine", "rfm_summary",
            "customer_summary", "revenue_by_period", "concentration_over_time", "aging", "payment_profile"]

@@ -23,14 +23,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..clv.summary import finish_summary, period_ordinal, summary_window
-from .. import segmentation
-from ..concentration import concentration_over_time as _concentration_over_time
-from ..overview import _PERIODS as _REVENUE_PERIODS
-from ..payments.behaviour import PAYMENT_INDEX_SCALE, profiles_from_statistics
-from ..payments.ledger import NEVER, TOLERANCE, UNKNOWN_SEGMENT, _checked_columns, days, segment_codes
-from ..payments.receivables import DEFAULT_EDGES, _aging_table, _check_edges, aging_labels
-from . import Rows, parquet_files
+from portfolio_kit.clv.summary import finish_summary, period_ordinal, summary_window
+from portfolio_kit import segmentation
+from portfolio_kit.concentration import concentration_over_time as _concentration_over_time
+from portfolio_kit.overview import _PERIODS as _REVENUE_PERIODS
+from portfolio_kit.payments.behaviour import PAYMENT_INDEX_SCALE, profiles_from_statistics
+from portfolio_kit.payments.ledger import NEVER, TOLERANCE, UNKNOWN_SEGMENT, _checked_columns, days, segment_codes
+from portfolio_kit.payments.receivables import DEFAULT_EDGES, _aging_table, _check_edges, aging_labels
+from portfolio_kit.engines import Rows, parquet_files
 
 __all__ = ["connect", "rfm_summary", "customer_summary", "revenue_by_period", "concentration_over_time", "aging",
            "payment_profile"]

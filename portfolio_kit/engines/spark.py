@@ -44,15 +44,15 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from ..clv.summary import finish_summary, period_ordinal, summary_window
-from ..concentration import concentration_over_time as _concentration_over_time
-from ..overview import _PERIODS as REVENUE_PERIODS
-from ..payments.behaviour import PAYMENT_INDEX_SCALE, profiles_from_statistics
-from ..payments.ledger import NEVER, REQUIRED, TOLERANCE, _segment_labels, as_timestamp, days
-from ..payments.receivables import DEFAULT_EDGES, _check_edges
-from ..payments.receivables import aging as _aging
-from ..segmentation import check_customers, join_customers
-from . import _is_spark_frame, parquet_files
+from portfolio_kit.clv.summary import finish_summary, period_ordinal, summary_window
+from portfolio_kit.concentration import concentration_over_time as _concentration_over_time
+from portfolio_kit.overview import _PERIODS as REVENUE_PERIODS
+from portfolio_kit.payments.behaviour import PAYMENT_INDEX_SCALE, profiles_from_statistics
+from portfolio_kit.payments.ledger import NEVER, REQUIRED, TOLERANCE, _segment_labels, as_timestamp, days
+from portfolio_kit.payments.receivables import DEFAULT_EDGES, _check_edges
+from portfolio_kit.payments.receivables import aging as _aging
+from portfolio_kit.segmentation import check_customers, join_customers
+from portfolio_kit.engines import _is_spark_frame, parquet_files
 
 __all__ = ["local_session", "rfm_summary", "customer_summary", "revenue_by_period", "concentration_over_time",
            "aging", "payment_profile"]
@@ -563,7 +563,7 @@ def _ledger(spark: SparkSession, invoices, as_of_day: int) -> Source:
     checks = [
         (issue.isNull(), "column 'issue_date' is empty for {n} invoice(s) ({ids}): expected a date"),
         (due.isNull(), "column 'due_date' is empty for {n} invoice(s) ({ids}): expected a date; fill it from the "
-                       "customer's payment terms (portfolio_kit.io does this on load) or drop those invoices"),
+                       "customer's payment terms (portfolio_kit.data.io does this on load) or drop those invoices"),
         (amount.isNull(), "column 'amount' is empty for {n} invoice(s) ({ids}): expected a number"),
         (F.col("customer_id").isNull(), "column 'customer_id' is empty for {n} invoice(s) ({ids}): expected a "
                                         "customer identifier"),

@@ -21,15 +21,18 @@ DataFrame, one call per table, ready for a notebook:
 ========================================  =====================================================================
 
 The ledger rules (as-of date, partial payments, credit notes, what counts as paid or open, input checks) are
-in :mod:`portfolio_kit.payments.ledger`; figures are in :mod:`portfolio_kit.plots.payments`.
+in :mod:`portfolio_kit.payments.ledger`; figures are in :mod:`portfolio_kit.report.plots.payments`.
 """
 
-from .behaviour import PAYMENT_INDEX_SCALE, PROFILES, days_late, late_payment_shares, payment_index, payment_profile
-from .ledger import check_invoices, open_invoices
-from .models import (NUMERIC_FEATURES, Backtest, LatePaymentModel, PaymentTimeModel, backtest_late_payment,
-                     invoice_features, kaplan_meier, median_days_to_pay, payment_durations)
-from .receivables import (aging, aging_history, aging_labels, collection_effectiveness_index, dso_countback,
-                          dso_standard, exposure, exposure_concentration, receivables_kpis)
+from portfolio_kit.payments.behaviour import (PAYMENT_INDEX_SCALE, PROFILES, days_late, late_payment_shares,
+                                              payment_index, payment_profile)
+from portfolio_kit.payments.ledger import check_invoices, open_invoices
+from portfolio_kit.payments.models import (NUMERIC_FEATURES, Backtest, LatePaymentModel, PaymentTimeModel,
+                                           backtest_late_payment, invoice_features, kaplan_meier,
+                                           median_days_to_pay, payment_durations)
+from portfolio_kit.payments.receivables import (aging, aging_history, aging_labels, collection_effectiveness_index,
+                                                dso_countback, dso_standard, exposure, exposure_concentration,
+                                                receivables_kpis)
 
 __all__ = [
     "check_invoices", "open_invoices",

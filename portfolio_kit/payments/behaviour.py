@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .ledger import Ledger, as_timestamp, days, ledger, period_ends, with_segment
+from portfolio_kit.payments.ledger import Ledger, as_timestamp, days, ledger, period_ends, with_segment
 
 __all__ = ["days_late", "late_payment_shares", "payment_index", "payment_profile", "PAYMENT_INDEX_SCALE",
            "PROFILES"]

@@ -23,9 +23,9 @@ import statsmodels.api as sm
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from .. import scoring
-from .behaviour import _lateness
-from .ledger import Ledger, ledger, with_segment
+from portfolio_kit.stats import scoring
+from portfolio_kit.payments.behaviour import _lateness
+from portfolio_kit.payments.ledger import Ledger, ledger, with_segment
 
 __all__ = ["NUMERIC_FEATURES", "invoice_features", "LatePaymentModel", "Backtest", "backtest_late_payment",
            "payment_durations", "kaplan_meier", "median_days_to_pay", "PaymentTimeModel"]
@@ -293,11 +293,11 @@ class Backtest:
         Invoices issued in ``(split_date, as_of]`` with a known outcome at ``as_of``: features, ``late``,
         ``p_late``.
     metrics : DataFrame
-        :func:`portfolio_kit.scoring.classification_metrics` (AUC, Brier ...).
+        :func:`portfolio_kit.stats.scoring.classification_metrics` (AUC, Brier ...).
     calibration : DataFrame
-        :func:`portfolio_kit.scoring.calibration_table`.
+        :func:`portfolio_kit.stats.scoring.calibration_table`.
     lift : DataFrame
-        :func:`portfolio_kit.scoring.lift_table`.
+        :func:`portfolio_kit.stats.scoring.lift_table`.
     """
 
     model: LatePaymentModel

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from ..concentration import concentration_summary
-from .ledger import Ledger, as_timestamp, days, ledger, open_by_age, period_ends, segment_codes
+from portfolio_kit.concentration import concentration_summary
+from portfolio_kit.payments.ledger import (Ledger, as_timestamp, days, ledger, open_by_age, period_ends,
+                                           segment_codes)
 
 __all__ = ["aging_labels", "aging", "aging_history", "dso_standard", "dso_countback",
            "collection_effectiveness_index", "receivables_kpis", "exposure", "exposure_concentration"]

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..texts import Texts
-from .style import MAX_POINTS, new_axes, number_axis, sample_points, texts_or_english
+from portfolio_kit.report.texts import Texts
+from portfolio_kit.report.plots.style import MAX_POINTS, new_axes, number_axis, sample_points, texts_or_english
 
 __all__ = ["plot_repeat_count_fit", "plot_holdout_by_frequency", "plot_cumulative_tracking",
            "plot_frequency_recency", "plot_spend_frequency", "plot_value_vs_alive"]

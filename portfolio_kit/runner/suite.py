@@ -43,19 +43,19 @@ from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
 from traitlets import CaselessStrEnum
 
-from .browser import chromium_version, find_chromium, print_report_pdf
-from .config import PortfolioConfig
-from .io import DataValidationError, check_portfolio, file_sha256
-from .monitoring import parse_alert_rules
-from .texts import LANGUAGES
-from .tables import read_key_figures, write_workbook
+from portfolio_kit.report.browser import chromium_version, find_chromium, print_report_pdf
+from portfolio_kit.data.config import PortfolioConfig
+from portfolio_kit.data.io import DataValidationError, check_portfolio, file_sha256
+from portfolio_kit.monitoring import parse_alert_rules
+from portfolio_kit.report.texts import LANGUAGES
+from portfolio_kit.report.tables import read_key_figures, write_workbook
 
 __all__ = ["NOTEBOOKS_DIR", "DEFAULT_REPORTS", "RunError", "ParameterError", "RunFailed", "Param", "discover_notebooks",
            "notebook_parameters", "plan_run", "run_suite", "list_runs", "previous_run", "RUNNER_PARAMETERS"]
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 DEFAULT_REPORTS = PROJECT_ROOT / "reports"
 KERNEL_NAME = "python3"
@@ -397,11 +397,11 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
     records the language used.
 
     With ``pdf``, the index and every notebook page are then printed, in order, into ``<client>_<as_of>.pdf``
-    (headless Chromium, see :func:`~portfolio_kit.browser.print_report_pdf`) inside the run before it is
+    (headless Chromium, see :func:`~portfolio_kit.report.browser.print_report_pdf`) inside the run before it is
     moved into place.
 
-    Raises :class:`ParameterError` or :class:`~portfolio_kit.io.DataValidationError` before anything runs
-    for bad parameters or bad data, :class:`~portfolio_kit.browser.ChromiumNotFound` likewise when ``pdf``
+    Raises :class:`ParameterError` or :class:`~portfolio_kit.data.io.DataValidationError` before anything runs
+    for bad parameters or bad data, :class:`~portfolio_kit.report.browser.ChromiumNotFound` likewise when ``pdf``
     is asked without Chromium, and :class:`RunFailed` (after keeping ``<run_id>.failed/``) when a notebook
     or the PDF fails.
     """

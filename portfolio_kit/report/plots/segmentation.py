@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import seaborn as sns
 
-from ..texts import Texts
-from .style import new_axes, percent_axis, shown_name, texts_or_english
+from portfolio_kit.report.texts import Texts
+from portfolio_kit.report.plots.style import new_axes, percent_axis, shown_name, texts_or_english
 
 __all__ = ["segment_chart", "rfm_heatmap"]
 

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..monitoring import SEVERITIES, Migration
-from ..texts import Texts
-from .style import new_axes, number_axis, shown_name, texts_or_english
+from portfolio_kit.monitoring import SEVERITIES, Migration
+from portfolio_kit.report.texts import Texts
+from portfolio_kit.report.plots.style import new_axes, number_axis, shown_name, texts_or_english
 
 __all__ = ["migration_heatmap", "alert_counts", "value_waterfall"]
 

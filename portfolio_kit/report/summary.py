@@ -2,7 +2,7 @@
 previous run's.
 
 Nothing is recomputed here: every figure is read (or summed) from a table a notebook of the same run wrote
-with :func:`~portfolio_kit.tables.save_table`, with that notebook's own definitions (e.g. a customer "at risk"
+with :func:`~portfolio_kit.report.tables.save_table`, with that notebook's own definitions (e.g. a customer "at risk"
 has a churn probability above 0.5, as in the churn notebook's key figures). A run of a subset of notebooks
 leaves some tables out: their figures are NaN ("not available"), never an error. A table that is there but
 lacks a column the summary reads is an error naming the table and the column.
@@ -46,9 +46,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .monitoring import SEVERITIES
-from .style import TABLE_CLASS, TABLE_CSS
-from .texts import Markdown, Texts
+from portfolio_kit.monitoring import SEVERITIES
+from portfolio_kit.report.style import TABLE_CLASS, TABLE_CSS
+from portfolio_kit.report.texts import Markdown, Texts
 
 __all__ = ["FIGURES", "CHURN_THRESHOLD", "read_run_tables", "run_as_of", "notebook_pages", "headline_figures",
            "monthly_trend", "clv_by_segment", "introduction", "conclusions", "headline_table", "key_figures",
@@ -345,7 +345,7 @@ def conclusions(figures: pd.DataFrame, t: Texts, trend: pd.DataFrame | None = No
 
     Examples
     --------
-    >>> from portfolio_kit.texts import texts
+    >>> from portfolio_kit.report.texts import texts
     >>> conclusions(headline_figures(""), texts("en")) == ""  # a run without tables: nothing to conclude
     True
     """
@@ -431,7 +431,7 @@ def headline_table(figures: pd.DataFrame, t: Texts) -> LinkedTable:
 
 
 def key_figures(figures: pd.DataFrame, t: Texts) -> dict[str, object]:
-    """The summary's key figures for :func:`~portfolio_kit.tables.save_key_figures` (the run's index page):
+    """The summary's key figures for :func:`~portfolio_kit.report.tables.save_key_figures` (the run's index page):
     a few headline figures, labelled in the report language and rounded; those not available are left out."""
     chosen = figures[figures["figure"].isin(_KEY_FIGURES) & figures["value"].notna()]
     digits = {"days": 1, "share": 4, "ratio": 4}

@@ -1,7 +1,7 @@
 """Real reference data: the CDNOW transactions shipped inside the ``lifetimes`` wheel.
 
 Read with :mod:`importlib.resources` (lifetimes' own loaders import ``pkg_resources``, which recent
-setuptools removed) and returned in the canonical transaction columns of :mod:`portfolio_kit.schemas`.
+setuptools removed) and returned in the canonical transaction columns of :mod:`portfolio_kit.data.schemas`.
 """
 
 from __future__ import annotations

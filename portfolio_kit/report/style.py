@@ -1,8 +1,8 @@
 """The kit's one look, set in one place: the seaborn theme, palette and sizes of every figure, the CSS of
 every displayed table, and how numbers, amounts, percentages and dates are written in each report language.
 
-Figure functions call :func:`new_axes`; tables are styled by :meth:`portfolio_kit.texts.Texts.table`; both
-read their number formats from :data:`NUMBER_FORMATS` (through :class:`~portfolio_kit.texts.Texts`).
+Figure functions call :func:`new_axes`; tables are styled by :meth:`portfolio_kit.report.texts.Texts.table`; both
+read their number formats from :data:`NUMBER_FORMATS` (through :class:`~portfolio_kit.report.texts.Texts`).
 matplotlib and seaborn are imported only when a figure is drawn, so analysis modules that write sentences
 do not pay for them.
 """

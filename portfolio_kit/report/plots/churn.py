@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..texts import Texts
-from .style import new_axes, percent_axis, shown_name, texts_or_english
+from portfolio_kit.report.texts import Texts
+from portfolio_kit.report.plots.style import new_axes, percent_axis, shown_name, texts_or_english
 
 __all__ = ["gain_chart", "calibration_plot", "odds_ratio_plot", "tenure_curves", "cohort_heatmap"]
 
@@ -21,7 +21,7 @@ def gain_chart(lift: pd.DataFrame, ax=None, title: str | None = None, texts: Tex
     Parameters
     ----------
     lift : DataFrame
-        ``ChurnBacktest.lift``: :func:`portfolio_kit.scoring.lift_table` rows with a ``score`` column.
+        ``ChurnBacktest.lift``: :func:`portfolio_kit.stats.scoring.lift_table` rows with a ``score`` column.
     """
     t = texts_or_english(texts)
     fig, ax = new_axes(ax)
@@ -47,7 +47,7 @@ def calibration_plot(calibration: pd.DataFrame, ax=None, title: str | None = Non
     Parameters
     ----------
     calibration : DataFrame
-        ``ChurnBacktest.calibration``: :func:`portfolio_kit.scoring.calibration_table` rows with ``score``.
+        ``ChurnBacktest.calibration``: :func:`portfolio_kit.stats.scoring.calibration_table` rows with ``score``.
     """
     t = texts_or_english(texts)
     fig, ax = new_axes(ax)

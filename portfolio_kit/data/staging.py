@@ -1,7 +1,7 @@
 """Large clients: validate exports chunk by chunk into canonical Parquet, keep a seeded sample in memory.
 
 When a raw table (transactions, invoices) has more rows than the config's ``engine.raw_rows_limit`` (or the
-engine is set to ``duckdb``/``spark``), :func:`portfolio_kit.io.load_portfolio` does not build it in pandas.
+engine is set to ``duckdb``/``spark``), :func:`portfolio_kit.data.io.load_portfolio` does not build it in pandas.
 Instead each file is read in chunks of :data:`CHUNK_ROWS` rows, every chunk goes through the same parsing and
 checks as small files (same messages, same file line numbers), and the canonical rows (as of the analysis
 date) are written as Parquet files into a staging folder. Aggregations over all rows then run on an engine
@@ -30,10 +30,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import __version__
-from .config import PortfolioConfig, ReadOptions
-from .io import (DataQualityReport, Problem, _as_of_cut, _canonicalise, _check_keys, _Collector, _cross_checks,
-                 _files, _fill_due_dates, _sniff_separator, file_sha256, read_table)
+from portfolio_kit import __version__
+from portfolio_kit.data.config import PortfolioConfig, ReadOptions
+from portfolio_kit.data.io import (DataQualityReport, Problem, _as_of_cut, _canonicalise, _check_keys, _Collector,
+                                   _cross_checks, _files, _fill_due_dates, _sniff_separator, file_sha256,
+                                   read_table)
 
 __all__ = ["RAW_TABLES", "CHUNK_ROWS", "StagedTables", "parquet_rows", "raw_row_count", "needs_staging",
            "stage_tables", "sample_rows"]

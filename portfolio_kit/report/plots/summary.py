@@ -1,5 +1,5 @@
 """Figures of the executive summary: four small panels (revenue and margin, DSO, CLV by segment, alerts by
-severity) and the dashboard that puts them on one figure. Each takes :mod:`portfolio_kit.summary`'s tables;
+severity) and the dashboard that puts them on one figure. Each takes :mod:`portfolio_kit.report.summary`'s tables;
 labels come from the catalogue in the language of ``texts`` (English by default).
 """
 
@@ -9,10 +9,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from ..monitoring import SEVERITIES
-from ..style import axis_formatter, month_axis
-from ..texts import Texts
-from .style import apply_style, new_axes, texts_or_english
+from portfolio_kit.monitoring import SEVERITIES
+from portfolio_kit.report.style import axis_formatter, month_axis
+from portfolio_kit.report.texts import Texts
+from portfolio_kit.report.plots.style import apply_style, new_axes, texts_or_english
 
 __all__ = ["revenue_margin_trend", "dso_trend", "clv_segments", "alerts_by_severity", "dashboard"]
 
@@ -52,7 +52,7 @@ def _trend_lines(trend: pd.DataFrame, measures: dict[str, str], title: str, ax, 
 
 
 def revenue_margin_trend(trend: pd.DataFrame, ax=None, texts: Texts | None = None):
-    """Lines of net revenue and margin by month (:func:`~portfolio_kit.summary.monthly_trend`)."""
+    """Lines of net revenue and margin by month (:func:`~portfolio_kit.report.summary.monthly_trend`)."""
     fig, ax = new_axes(ax)
     t = texts_or_english(texts)
     measures = {"revenue": t("summary.plot.revenue"), "margin": t("summary.plot.margin")}
@@ -62,7 +62,7 @@ def revenue_margin_trend(trend: pd.DataFrame, ax=None, texts: Texts | None = Non
 
 
 def dso_trend(trend: pd.DataFrame, ax=None, texts: Texts | None = None):
-    """Lines of DSO and best possible DSO by month (:func:`~portfolio_kit.summary.monthly_trend`)."""
+    """Lines of DSO and best possible DSO by month (:func:`~portfolio_kit.report.summary.monthly_trend`)."""
     fig, ax = new_axes(ax)
     t = texts_or_english(texts)
     if _trend_lines(trend, {"dso": "DSO", "bpdso": t("summary.plot.bpdso")}, t("summary.plot.dso"), ax, t):
@@ -72,7 +72,7 @@ def dso_trend(trend: pd.DataFrame, ax=None, texts: Texts | None = None):
 
 
 def clv_segments(by_segment: pd.DataFrame, ax=None, texts: Texts | None = None, top: int = 5):
-    """Horizontal bars of CLV by segment (:func:`~portfolio_kit.summary.clv_by_segment`): the ``top``
+    """Horizontal bars of CLV by segment (:func:`~portfolio_kit.report.summary.clv_by_segment`): the ``top``
     segments, the rest summed as one bar."""
     fig, ax = new_axes(ax)
     t = texts_or_english(texts)
@@ -91,7 +91,7 @@ def clv_segments(by_segment: pd.DataFrame, ax=None, texts: Texts | None = None, 
 
 def alerts_by_severity(figures: pd.DataFrame, ax=None, texts: Texts | None = None):
     """Bars of alerts per severity, this run against the previous run, from
-    :func:`~portfolio_kit.summary.headline_figures` (rows ``alerts_<severity>``)."""
+    :func:`~portfolio_kit.report.summary.headline_figures` (rows ``alerts_<severity>``)."""
     fig, ax = new_axes(ax)
     t = texts_or_english(texts)
     ax.set_title(t("summary.plot.alerts"))

@@ -1,10 +1,10 @@
-"""The figures' look, kept where figure modules have always imported it: see :mod:`portfolio_kit.style`,
+"""The figures' look, kept where figure modules have always imported it: see :mod:`portfolio_kit.report.style`,
 the one place where the theme, palette, sizes, table style and number formats are set."""
 
 from __future__ import annotations
 
-from ..style import FIGSIZE, PALETTE, apply_style, axis_formatter, month_axis, new_axes
-from ..texts import Texts
+from portfolio_kit.report.style import FIGSIZE, PALETTE, apply_style, axis_formatter, month_axis, new_axes
+from portfolio_kit.report.texts import Texts
 
 __all__ = ["PALETTE", "FIGSIZE", "apply_style", "new_axes", "axis_formatter", "texts_or_english",
            "number_axis", "percent_axis", "shown_name", "MAX_POINTS", "sample_points"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import seaborn as sns
 
-from ..texts import Texts
-from .style import apply_style, date_axis, new_axes, number_axis, shown_name, texts_or_english
+from portfolio_kit.report.texts import Texts
+from portfolio_kit.report.plots.style import (apply_style, date_axis, new_axes, number_axis, shown_name,
+                                              texts_or_english)
 
 __all__ = ["revenue_trend", "customer_mix"]
 

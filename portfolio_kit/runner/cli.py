@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
-from .config import ConfigError, load_config
-from .io import DataValidationError, check_portfolio
-from .runner import (DEFAULT_REPORTS, NOTEBOOKS_DIR, RunError, RunFailed, discover_notebooks, list_runs, notebook_parameters,
-                     reports_root, run_suite)
-from .texts import LANGUAGES
+from portfolio_kit import __version__
+from portfolio_kit.data.config import ConfigError, load_config
+from portfolio_kit.data.io import DataValidationError, check_portfolio
+from portfolio_kit.runner.suite import (DEFAULT_REPORTS, NOTEBOOKS_DIR, RunError, RunFailed, discover_notebooks,
+                                        list_runs, notebook_parameters, reports_root, run_suite)
+from portfolio_kit.report.texts import LANGUAGES
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -76,7 +76,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from .sample import make_sample
+    from portfolio_kit.data.sample import make_sample
 
     for path in make_sample(args.out, n_customers=args.customers, seed=args.seed, as_of=args.as_of,
                             fmt=args.format, years=args.years, lines_per_invoice=args.lines_per_invoice):

@@ -1,4 +1,4 @@
-"""Load a client's exports into the canonical tables of :mod:`portfolio_kit.schemas`, and validate them.
+"""Load a client's exports into the canonical tables of :mod:`portfolio_kit.data.schemas`, and validate them.
 
 Files are read as the config says (CSV, Excel, Parquet; separator, decimal and thousands marks, encoding,
 date format), with detection where the config is silent: ``;``-separated files default to decimal comma,
@@ -37,8 +37,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .config import PortfolioConfig, ReadOptions, load_config
-from .schemas import TABLE_KEYS, TABLES, columns
+from portfolio_kit.data.config import PortfolioConfig, ReadOptions, load_config
+from portfolio_kit.data.schemas import TABLE_KEYS, TABLES, columns
 
 __all__ = ["Problem", "DataQualityReport", "DataValidationError", "Portfolio", "load_portfolio",
            "check_portfolio", "read_table", "pseudonymise", "file_sha256"]
@@ -129,7 +129,7 @@ class Portfolio:
     as_of: pd.Timestamp
     report: DataQualityReport
     config: PortfolioConfig | None = None
-    #: Large clients (:mod:`portfolio_kit.staging`): the canonical Parquet files of the raw tables, and the
+    #: Large clients (:mod:`portfolio_kit.data.staging`): the canonical Parquet files of the raw tables, and the
     #: share of customers whose raw rows ``transactions``/``invoices`` hold (1.0: all of them).
     files: dict[str, list[Path]] = field(default_factory=dict)
     sample_share: dict[str, float] = field(default_factory=dict)
@@ -142,7 +142,7 @@ class Portfolio:
     def count(self, table: str) -> int:
         """Rows of ``table`` as of the analysis date: all of them, also when only a sample is in memory."""
         if table in self.files:
-            from .staging import parquet_rows
+            from portfolio_kit.data.staging import parquet_rows
 
             return parquet_rows(self.files[table])
         return len(getattr(self, table))
@@ -490,7 +490,7 @@ def check_portfolio(cfg: PortfolioConfig, *, rows: bool = True) -> tuple[Portfol
     ``rows=False`` a large client is validated and staged without reading its customer sample back (the
     portfolio is then ``None``): all a check before a run needs.
     """
-    from .staging import needs_staging
+    from portfolio_kit.data.staging import needs_staging
 
     if needs_staging(cfg):
         return _check_staged(cfg, rows)
@@ -515,7 +515,7 @@ def check_portfolio(cfg: PortfolioConfig, *, rows: bool = True) -> tuple[Portfol
 
 def _check_staged(cfg: PortfolioConfig, rows: bool = True) -> tuple[Portfolio | None, DataQualityReport]:
     """:func:`check_portfolio` for large clients: raw tables staged to Parquet, a customer sample in memory."""
-    from .staging import RAW_TABLES, sample_rows, stage_tables
+    from portfolio_kit.data.staging import RAW_TABLES, sample_rows, stage_tables
 
     report = DataQualityReport()
     as_of = pd.Timestamp(cfg.as_of)

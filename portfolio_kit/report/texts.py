@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .style import NUMBER_FORMATS, TABLE_CLASS, TABLE_CSS, NumberFormat
+from portfolio_kit.report.style import NUMBER_FORMATS, TABLE_CLASS, TABLE_CSS, NumberFormat
 
 __all__ = ["LANGUAGES", "KINDS", "Texts", "Markdown", "Table", "texts", "catalogue", "column_kind"]
 
@@ -84,7 +84,7 @@ def _flatten(entries: Mapping[str, Any], prefix: str, source: str) -> dict[str, 
 def catalogue() -> dict[str, dict[str, str]]:
     """Every text of the catalogue: ``{"<file>.<name>": {"en": ..., "it": ...}}`` (read once per process)."""
     flat: dict[str, dict[str, str]] = {}
-    folder = resources.files("portfolio_kit") / "catalogue"
+    folder = resources.files("portfolio_kit.report") / "catalogue"
     for item in sorted(folder.iterdir(), key=lambda p: p.name):
         if item.name.endswith(".yaml"):
             source = f"catalogue/{item.name}"
@@ -242,7 +242,7 @@ class Texts:
 
     @classmethod
     def for_config(cls, cfg, language: str | None = None) -> "Texts":
-        """The texts of a :class:`~portfolio_kit.config.PortfolioConfig`: its ``language`` and ``currency``;
+        """The texts of a :class:`~portfolio_kit.data.config.PortfolioConfig`: its ``language`` and ``currency``;
         a non-empty ``language`` (a run's ``--language``) overrides the config's."""
         return cls(language or cfg.language, cfg.currency)
 
@@ -531,7 +531,7 @@ class Texts:
         return Table(data, pd.DataFrame(classes, index=index), show_index)
 
     def key_figures(self, figures: pd.DataFrame, area: str, formats: Mapping[str, str] | None = None) -> Table:
-        """A notebook's key figures (:func:`~portfolio_kit.tables.save_key_figures` output: ``figure``,
+        """A notebook's key figures (:func:`~portfolio_kit.report.tables.save_key_figures` output: ``figure``,
         ``value``) ready to show: names from ``<area>.figure.<name>`` (as recorded when the catalogue has no
         such entry), each value written by the kind its name implies or ``formats[name]``.
 

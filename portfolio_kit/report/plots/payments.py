@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..texts import Texts
-from .style import MAX_POINTS, date_axis, new_axes, number_axis, sample_points, shown_name, texts_or_english
+from portfolio_kit.report.texts import Texts
+from portfolio_kit.report.plots.style import (MAX_POINTS, date_axis, new_axes, number_axis, sample_points,
+                                              shown_name, texts_or_english)
 
 __all__ = ["aging_history_bars", "dso_trend", "days_late_distribution", "survival_curves", "calibration_plot",
            "exposure_vs_limit"]
@@ -125,7 +126,7 @@ def calibration_plot(calibration: pd.DataFrame, ax=None, title: str | None = Non
     Parameters
     ----------
     calibration : DataFrame
-        :func:`portfolio_kit.scoring.calibration_table`.
+        :func:`portfolio_kit.stats.scoring.calibration_table`.
     """
     t = texts_or_english(texts)
     fig, ax = new_axes(ax)

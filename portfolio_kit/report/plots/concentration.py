@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..texts import Texts
-from .style import new_axes, percent_axis, shown_name, texts_or_english
+from portfolio_kit.report.texts import Texts
+from portfolio_kit.report.plots.style import new_axes, percent_axis, shown_name, texts_or_english
 
 __all__ = ["pareto_chart", "lorenz_chart", "revenue_margin_scatter", "concentration_trend"]
 

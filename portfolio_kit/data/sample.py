@@ -1,6 +1,6 @@
 """The sample client: a synthetic B2B customer portfolio with a recorded truth.
 
-``generate_sample`` draws a client's four canonical tables (:mod:`portfolio_kit.schemas`) from the model
+``generate_sample`` draws a client's four canonical tables (:mod:`portfolio_kit.data.schemas`) from the model
 below; ``write_sample`` writes them the way a real client would send them (Italian CSV exports plus a
 ``portfolio.yaml``) together with ``truth.json``, the exact generating parameters and planted changes, so
 tests can check that every analysis recovers what was planted. Same seed, same client, bit for bit. Every
@@ -262,7 +262,7 @@ class SampleClient:
     Attributes
     ----------
     customers, transactions, invoices : DataFrame
-        Canonical columns of :mod:`portfolio_kit.schemas` plus one extra client column each
+        Canonical columns of :mod:`portfolio_kit.data.schemas` plus one extra client column each
         (``Agente``, ``Rif. Fattura``, ``Note``).
     snapshots : DataFrame
         Both snapshots stacked, ``snapshot_date`` telling them apart, plus the extra ``legal_form``.
@@ -813,7 +813,7 @@ def _italian_csv(df: pd.DataFrame, table: str, path: Path) -> None:
 
 
 _YAML_TEMPLATE = """\
-# The sample client's config, written by portfolio_kit.sample (regenerate with `make sample`).
+# The sample client's config, written by portfolio_kit.data.sample (regenerate with `make sample`).
 client: sample-client            # folder name under reports/
 as_of: {as_of}                # analysis date (YYYY-MM-DD)
 currency: EUR

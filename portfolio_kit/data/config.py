@@ -19,7 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .schemas import TABLES
+from portfolio_kit.data.schemas import TABLES
 
 __all__ = ["ConfigError", "ReadOptions", "TableConfig", "PortfolioConfig", "load_config"]
 
@@ -69,7 +69,7 @@ class EngineOptions(BaseModel):
     ``name``: ``auto`` (pandas while every raw table fits within ``raw_rows_limit``, else DuckDB), or
     ``pandas``, ``duckdb``, ``spark`` explicitly. Above the limit the exports are validated chunk by chunk
     into canonical Parquet files under ``staging`` (default: the user's cache folder, see
-    :func:`portfolio_kit.staging.staging_root`), aggregations read those files, and notebooks hold only the
+    :func:`portfolio_kit.data.staging.staging_root`), aggregations read those files, and notebooks hold only the
     rows of a seeded sample of customers (at most ``raw_rows_limit`` rows per table) for models and plots of
     raw distributions. The default limit, :data:`RAW_ROWS_LIMIT`, keeps a notebook's models within a few GB
     and a few minutes on a laptop; models on two million rows are as precise as any report needs.

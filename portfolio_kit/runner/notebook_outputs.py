@@ -1,6 +1,6 @@
 """Store, in the committed notebooks, the key-figure outputs that the notebook tests compare.
 
-``python -m portfolio_kit.notebook_outputs notebooks`` (``make notebook-outputs``) executes every notebook
+``python -m portfolio_kit.runner.notebook_outputs notebooks`` (``make notebook-outputs``) executes every notebook
 of the suite with its default parameters (the sample client), keeps the outputs of the cells marked
 ``# NBVAL_CHECK_OUTPUT`` and clears every other output, so the stored notebooks stay small and nbval
 (``--nbval-lax``) compares exactly the deterministic tables. Run it after changing a notebook, the sample
@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import papermill
 
-from .runner import KERNEL_NAME, LocalKernelManager, discover_notebooks
+from portfolio_kit.runner.suite import KERNEL_NAME, LocalKernelManager, discover_notebooks
 
 MARK = "NBVAL_CHECK_OUTPUT"
 
