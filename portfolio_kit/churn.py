@@ -56,7 +56,7 @@ from statsmodels.duration.survfunc import SurvfuncRight
 
 from portfolio_kit import clv
 from portfolio_kit.stats import scoring
-from portfolio_kit.clv.summary import as_date, period_ordinal
+from portfolio_kit.data.dates import as_date, period_ordinal
 from portfolio_kit.payments import payment_profile
 from portfolio_kit.segmentation import customer_summary
 from portfolio_kit.report.texts import Texts

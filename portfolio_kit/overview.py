@@ -6,7 +6,8 @@ import pandas as pd
 
 __all__ = ["revenue_by_period", "customer_mix", "portfolio_figures"]
 
-_PERIODS = {"M": "M", "Q": "Q", "Y": "Y", "W": "W"}
+#: Periods of :func:`revenue_by_period` (``freq``) and the pandas period each stands for.
+REVENUE_PERIODS = {"M": "M", "Q": "Q", "Y": "Y", "W": "W"}
 
 
 def revenue_by_period(transactions: pd.DataFrame, customers: pd.DataFrame | None = None, freq: str = "M",
@@ -25,15 +26,15 @@ def revenue_by_period(transactions: pd.DataFrame, customers: pd.DataFrame | None
     DataFrame with ``period`` (period start date), [``by``], ``revenue`` (net of returns), ``returns``
     (sum of negative amounts, <= 0), ``margin``, ``customers`` (distinct buyers) and ``transactions``.
     """
-    if freq not in _PERIODS:
-        raise ValueError(f"freq must be one of {sorted(_PERIODS)}, got {freq!r}")
+    if freq not in REVENUE_PERIODS:
+        raise ValueError(f"freq must be one of {sorted(REVENUE_PERIODS)}, got {freq!r}")
     tx = transactions
     if by is not None and by not in tx.columns:
         if customers is None or by not in customers.columns:
             raise ValueError(f"column {by!r} is in neither the transactions nor the customers table")
         tx = tx.merge(customers[["customer_id", by]], on="customer_id", how="left")
         tx[by] = tx[by].fillna("(unknown)")
-    keys = [tx["date"].dt.to_period(_PERIODS[freq]).dt.start_time.rename("period")] + ([tx[by]] if by else [])
+    keys = [tx["date"].dt.to_period(REVENUE_PERIODS[freq]).dt.start_time.rename("period")] + ([tx[by]] if by else [])
     margin = tx["margin"] if "margin" in tx else pd.Series(float("nan"), index=tx.index)
     frame = pd.DataFrame({"revenue": tx["amount"], "returns": tx["amount"].clip(upper=0), "margin": margin,
                           "customer_id": tx["customer_id"]})

@@ -23,8 +23,8 @@ import pandas as pd
 from scipy import stats
 
 from portfolio_kit.clv.base import CustomerModel, PurchaseModel, summary_arrays
-from portfolio_kit.clv.summary import (_customer_groups, _day, _purchase_periods, _validated, period_end,
-                                       period_ordinal)
+from portfolio_kit.clv.summary import checked_transactions, customer_groups, purchase_periods
+from portfolio_kit.data.dates import day_number, period_end, period_ordinal
 
 __all__ = ["customers_by_repeat_count", "holdout_by_frequency", "cumulative_repeat_purchases",
            "probability_alive_matrix", "expected_purchases_matrix", "spend_frequency_correlation",
@@ -134,7 +134,7 @@ def cumulative_repeat_purchases(model: PurchaseModel, transactions: pd.DataFrame
     >>> track[["t", "actual", "expected"]].iloc[-1].round().tolist()
     [78.0, 4339.0, 4166.0]
     """
-    _validated(transactions, customer_col, date_col, value_col, None)
+    checked_transactions(transactions, customer_col, date_col, value_col, None)
     periods_per_step = step * period_multiplier
     if not (periods_per_step >= 1 and float(periods_per_step).is_integer()):
         raise ValueError(f"step x period_multiplier must be a whole number of periods >= 1, got {periods_per_step}")
@@ -143,11 +143,11 @@ def cumulative_repeat_purchases(model: PurchaseModel, transactions: pd.DataFrame
     dates = transactions[date_col].to_numpy()
     day = np.asarray(dates, dtype="datetime64[D]").astype(np.int64)
     value = None if value_col is None else transactions[value_col].to_numpy(dtype=float)
-    obs_day = _day(observation_end, "observation_end")
-    bought = _purchase_periods(code, period_ordinal(dates, period), value, None, day <= obs_day, "ignore")
+    obs_day = day_number(observation_end, "observation_end")
+    bought = purchase_periods(code, period_ordinal(dates, period), value, None, day <= obs_day, "ignore")
     if len(bought.customer) == 0:
         raise ValueError("no purchase on or before observation_end")
-    starts, _ = _customer_groups(bought.customer)
+    starts, _ = customer_groups(bought.customer)
     first = bought.ordinal[starts]
     repeat = np.sort(np.delete(bought.ordinal, starts))
     origin = first.min()
@@ -160,7 +160,7 @@ def cumulative_repeat_purchases(model: PurchaseModel, transactions: pd.DataFrame
                         "actual": np.searchsorted(repeat, ends, side="right"),
                         "expected": model.expected_purchases(ages) @ size})
     if calibration_end is not None:
-        out["holdout"] = out["period_end"] > pd.Timestamp(int(_day(calibration_end, "calibration_end")), unit="D")
+        out["holdout"] = out["period_end"] > pd.Timestamp(int(day_number(calibration_end, "calibration_end")), unit="D")
     return out
 
 

@@ -44,71 +44,23 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from portfolio_kit.data.dates import PERIODS, as_date, check_period, day_number, period_end, period_ordinal
+
 __all__ = ["rfm_summary", "PERIODS", "period_ordinal", "period_end"]
 
 logger = logging.getLogger(__name__)
-
-#: Supported periods and their length in months (a month is 365.25 / 12 days).
-PERIODS: dict[str, float] = {"D": 12 / 365.25, "W": 7 * 12 / 365.25, "M": 1.0, "Q": 3.0}
-
-
-def period_ordinal(dates, period: str) -> np.ndarray:
-    """Integer index of the calendar period holding each date; consecutive periods differ by 1.
-
-    Days and months count from 1970-01-01; weeks run Monday to Sunday (pandas' ``"W"``), quarters are
-    calendar quarters.
-    """
-    _check_period(period)
-    if period in ("D", "W"):
-        days = np.asarray(dates, dtype="datetime64[D]").astype(np.int64)
-        return days if period == "D" else (days + 3) // 7  # 1970-01-01 is a Thursday
-    months = np.asarray(dates, dtype="datetime64[M]").astype(np.int64)
-    return months if period == "M" else months // 3
-
-
-def period_end(ordinal, period: str) -> np.ndarray:
-    """Last day (``datetime64[D]``) of the periods with the given :func:`period_ordinal`."""
-    _check_period(period)
-    ordinal = np.asarray(ordinal, dtype=np.int64)
-    if period == "D":
-        return ordinal.astype("datetime64[D]")
-    if period == "W":
-        return (7 * ordinal + 3).astype("datetime64[D]")
-    months = ordinal + 1 if period == "M" else 3 * (ordinal + 1)
-    return months.astype("datetime64[M]").astype("datetime64[D]") - np.timedelta64(1, "D")
-
-
-def _check_period(period: str) -> None:
-    if period not in PERIODS:
-        raise ValueError(f"period must be one of {sorted(PERIODS)}, got {period!r}")
-
-
-def as_date(value, name: str) -> pd.Timestamp:
-    """``value`` as a day (midnight, no time zone), or a ValueError naming the argument."""
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: expected a date, got {value!r}") from exc
-    if stamp is pd.NaT:
-        raise ValueError(f"{name}: expected a date, got {value!r}")
-    return stamp.normalize().tz_localize(None)
-
-
-def _day(value, name: str) -> np.int64:
-    return np.datetime64(as_date(value, name), "D").astype(np.int64)
-
 
 def summary_window(observation_end, calibration_end, period: str, period_multiplier: float,
                    returns: str) -> tuple[np.int64, np.int64]:
     """Check :func:`rfm_summary`'s arguments (every engine does first); the observation and calibration ends
     as day numbers (the calibration end is the observation end without a holdout)."""
-    _check_period(period)
+    check_period(period)
     if returns not in ("net", "ignore"):
         raise ValueError(f"returns must be 'net' or 'ignore', got {returns!r}")
     if not period_multiplier > 0:
         raise ValueError(f"period_multiplier must be positive, got {period_multiplier!r}")
-    obs_day = _day(observation_end, "observation_end")
-    cal_day = obs_day if calibration_end is None else _day(calibration_end, "calibration_end")
+    obs_day = day_number(observation_end, "observation_end")
+    cal_day = obs_day if calibration_end is None else day_number(calibration_end, "calibration_end")
     if cal_day > obs_day:
         raise ValueError(f"calibration_end ({calibration_end}) is after observation_end ({observation_end})")
     return obs_day, cal_day
@@ -123,7 +75,7 @@ class PurchasePeriods(NamedTuple):
     margin: np.ndarray | None  # net margin of the period
 
 
-def _purchase_periods(code, ordinal, value, margin, window, returns: str) -> PurchasePeriods:
+def purchase_periods(code, ordinal, value, margin, window, returns: str) -> PurchasePeriods:
     """Merge the rows inside ``window`` (boolean mask) into one row per customer and period with a purchase."""
     is_return = window & (value < 0) if value is not None else np.zeros_like(window)
     buy = window & ~is_return
@@ -151,13 +103,16 @@ def _purchase_periods(code, ordinal, value, margin, window, returns: str) -> Pur
     return PurchasePeriods(customer, ordinal_out, total(value), total(margin))
 
 
-def _customer_groups(customer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def customer_groups(customer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start positions and sizes of the runs of equal customer codes (input sorted by customer)."""
     starts = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
     return starts, np.diff(np.r_[starts, len(customer)])
 
 
-def _validated(transactions, customer_col, date_col, value_col, margin_col) -> tuple[str | None, str | None]:
+def checked_transactions(transactions, customer_col, date_col, value_col,
+                         margin_col) -> tuple[str | None, str | None]:
+    """Check the transactions' columns and types (a clear error for each problem); the value and margin
+    columns to use (None for those absent)."""
     if not isinstance(transactions, pd.DataFrame):
         raise TypeError(f"transactions must be a pandas DataFrame, got {type(transactions).__name__}")
     needed = [c for c in (customer_col, date_col, value_col) if c is not None]
@@ -239,7 +194,7 @@ def rfm_summary(transactions: pd.DataFrame, observation_end, period: str = "W", 
     (2357, 2457)
     """
     obs_day, cal_day = summary_window(observation_end, calibration_end, period, period_multiplier, returns)
-    value_col, margin_col = _validated(transactions, customer_col, date_col, value_col, margin_col)
+    value_col, margin_col = checked_transactions(transactions, customer_col, date_col, value_col, margin_col)
 
     code, ids = pd.factorize(transactions[customer_col], sort=True)
     code = code.astype(np.int64)
@@ -249,11 +204,11 @@ def rfm_summary(transactions: pd.DataFrame, observation_end, period: str = "W", 
     value = None if value_col is None else transactions[value_col].to_numpy(dtype=float)
     margin = None if margin_col is None or value is None else transactions[margin_col].to_numpy(dtype=float)
 
-    cal = _purchase_periods(code, ordinal, value, margin, day <= cal_day, returns)
+    cal = purchase_periods(code, ordinal, value, margin, day <= cal_day, returns)
     if len(cal.customer) == 0:
         raise ValueError(f"no purchase on or before {pd.Timestamp(int(cal_day), unit='D').date()}: "
                          f"nothing to summarise")
-    starts, count = _customer_groups(cal.customer)
+    starts, count = customer_groups(cal.customer)
     first, last = cal.ordinal[starts], cal.ordinal[starts + count - 1]
     end_ordinal = period_ordinal(np.datetime64(int(cal_day), "D"), period)
     out = pd.DataFrame(
@@ -269,7 +224,7 @@ def rfm_summary(transactions: pd.DataFrame, observation_end, period: str = "W", 
             out["margin_rate"] = np.divide(margin_total, total, out=np.full(len(starts), np.nan),
                                            where=total > 0)
     if calibration_end is not None:
-        hold = _purchase_periods(code, ordinal, value, margin, (day > cal_day) & (day <= obs_day), returns)
+        hold = purchase_periods(code, ordinal, value, margin, (day > cal_day) & (day <= obs_day), returns)
         customers = cal.customer[starts]
         n = np.bincount(hold.customer, minlength=len(ids))[customers]
         out["frequency_holdout"] = n

@@ -57,7 +57,8 @@ ENGINES = ("pandas", "duckdb", "spark")
 Rows = pd.DataFrame | str | Path | Sequence[str | Path]
 
 
-def _is_spark_frame(rows) -> bool:
+def is_spark_frame(rows) -> bool:
+    """True for a Spark DataFrame (told apart without importing pyspark)."""
     return type(rows).__module__.startswith("pyspark.")
 
 
@@ -124,7 +125,7 @@ def choose_engine(rows: Rows, engine: str = "auto", max_rows: int = RAW_ROWS_LIM
         raise ValueError(f"engine must be one of 'auto', {', '.join(map(repr, ENGINES))}; got {engine!r}")
     if isinstance(rows, pd.DataFrame):
         return "pandas"
-    if _is_spark_frame(rows):
+    if is_spark_frame(rows):
         return "spark"
     return "pandas" if row_count(rows) <= max_rows else "duckdb"
 

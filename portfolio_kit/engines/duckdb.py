@@ -23,13 +23,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from portfolio_kit.clv.summary import finish_summary, period_ordinal, summary_window
+from portfolio_kit.clv.summary import finish_summary, summary_window
+from portfolio_kit.data.dates import period_ordinal
 from portfolio_kit import segmentation
 from portfolio_kit.concentration import concentration_over_time as _concentration_over_time
-from portfolio_kit.overview import _PERIODS as _REVENUE_PERIODS
+from portfolio_kit.overview import REVENUE_PERIODS
 from portfolio_kit.payments.behaviour import PAYMENT_INDEX_SCALE, profiles_from_statistics
-from portfolio_kit.payments.ledger import NEVER, TOLERANCE, UNKNOWN_SEGMENT, _checked_columns, days, segment_codes
-from portfolio_kit.payments.receivables import DEFAULT_EDGES, _aging_table, _check_edges, aging_labels
+from portfolio_kit.data.dates import NEVER, days
+from portfolio_kit.payments.ledger import TOLERANCE, UNKNOWN_SEGMENT, checked_columns, segment_codes
+from portfolio_kit.payments.receivables import DEFAULT_EDGES, aging_table, check_edges, aging_labels
 from portfolio_kit.engines import Rows, parquet_files
 
 __all__ = ["connect", "rfm_summary", "customer_summary", "revenue_by_period", "concentration_over_time", "aging",
@@ -299,8 +301,8 @@ def revenue_by_period(transactions: Rows, customers: pd.DataFrame | None = None,
     --------
     >>> revenue_by_period("staging/transactions", customers, "Q", by="sector")  # doctest: +SKIP
     """
-    if freq not in _REVENUE_PERIODS:
-        raise ValueError(f"freq must be one of {sorted(_REVENUE_PERIODS)}, got {freq!r}")
+    if freq not in REVENUE_PERIODS:
+        raise ValueError(f"freq must be one of {sorted(REVENUE_PERIODS)}, got {freq!r}")
     with connect() as con:
         schema = _register(con, transactions, "transactions",
                            ("customer_id", "date", "amount", "margin", *([by] if by else [])))
@@ -367,11 +369,11 @@ def _check_invoices(con, schema: pd.DataFrame) -> dict[str, str]:
     """Check the ``invoices`` view by :func:`portfolio_kit.payments.check_invoices` (same rules, same messages:
     the rows breaking the first rule broken are handed to it); return the SQL of the columns ``issue``, ``due``,
     ``pay`` (day numbers) and ``paid``."""
-    _checked_columns(schema)  # missing columns, types (on no rows)
+    checked_columns(schema)  # missing columns, types (on no rows)
     paid_date = "paid_date" in schema.columns
     if paid_date and not pd.api.types.is_datetime64_any_dtype(schema["paid_date"]):
         sample = con.execute("SELECT * EXCLUDE (_row) FROM invoices WHERE paid_date IS NOT NULL LIMIT 1").df()
-        _checked_columns(sample)  # raises unless paid_date is empty throughout
+        checked_columns(sample)  # raises unless paid_date is empty throughout
         paid_date = False
     column = {"issue": _day_of("issue_date"), "due": _day_of("due_date"),
               "pay": _day_of("paid_date") if paid_date else "NULL::BIGINT",
@@ -384,7 +386,7 @@ def _check_invoices(con, schema: pd.DataFrame) -> dict[str, str]:
                          + " FROM invoices").fetchall()[0]
     for rule, n in zip(rules, broken):
         if n:
-            _checked_columns(con.execute(f"SELECT * EXCLUDE (_row) FROM invoices WHERE {rule} ORDER BY _row").df())
+            checked_columns(con.execute(f"SELECT * EXCLUDE (_row) FROM invoices WHERE {rule} ORDER BY _row").df())
     return column
 
 
@@ -443,7 +445,7 @@ def aging(invoices: Rows, as_of, by: str | None = None, customers: pd.DataFrame 
     --------
     >>> aging("staging/invoices", "2024-12-31", by="sector", customers=customers)  # doctest: +SKIP
     """
-    e = _check_edges(edges, origin)
+    e = check_edges(edges, origin)
     labels = aging_labels(edges, origin)
     age = f"$as_of - {'due' if origin == 'due' else 'issue'}"
     bounds = [f"age <= {e[0]}"] + [f"age > {lo} AND age <= {hi}" for lo, hi in zip(e[:-1], e[1:])] + [f"age > {e[-1]}"]
@@ -465,7 +467,7 @@ def aging(invoices: Rows, as_of, by: str | None = None, customers: pd.DataFrame 
     else:
         amounts = np.stack([np.bincount(group, weights=b, minlength=len(groups)) for b in by_customer.T],
                            axis=1).astype(float)  # (a bincount of nothing is an integer array)
-    return _aging_table(amounts.reshape(len(groups), 1, len(labels)), labels, groups, by)
+    return aging_table(amounts.reshape(len(groups), 1, len(labels)), labels, groups, by)
 
 
 def _index_points_sql(late: str) -> str:

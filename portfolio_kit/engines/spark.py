@@ -44,15 +44,17 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from portfolio_kit.clv.summary import finish_summary, period_ordinal, summary_window
+from portfolio_kit.clv.summary import finish_summary, summary_window
+from portfolio_kit.data.dates import period_ordinal
 from portfolio_kit.concentration import concentration_over_time as _concentration_over_time
-from portfolio_kit.overview import _PERIODS as REVENUE_PERIODS
+from portfolio_kit.overview import REVENUE_PERIODS
 from portfolio_kit.payments.behaviour import PAYMENT_INDEX_SCALE, profiles_from_statistics
-from portfolio_kit.payments.ledger import NEVER, REQUIRED, TOLERANCE, _segment_labels, as_timestamp, days
-from portfolio_kit.payments.receivables import DEFAULT_EDGES, _check_edges
+from portfolio_kit.data.dates import NEVER, as_timestamp, days
+from portfolio_kit.payments.ledger import REQUIRED, TOLERANCE, segment_labels
+from portfolio_kit.payments.receivables import DEFAULT_EDGES, check_edges
 from portfolio_kit.payments.receivables import aging as _aging
 from portfolio_kit.segmentation import check_customers, join_customers
-from portfolio_kit.engines import _is_spark_frame, parquet_files
+from portfolio_kit.engines import is_spark_frame, parquet_files
 
 __all__ = ["local_session", "rfm_summary", "customer_summary", "revenue_by_period", "concentration_over_time",
            "aging", "payment_profile"]
@@ -159,7 +161,7 @@ def _read(spark: SparkSession, rows, table: str, required: Sequence[str], option
         present = [c for c in dict.fromkeys((*required, *optional)) if c in rows.columns]
         frames = [_from_pandas(spark, rows[present].assign(_order=np.arange(len(rows))) if order
                                else rows[present], dates)]
-    elif _is_spark_frame(rows):
+    elif is_spark_frame(rows):
         frames = [rows.withColumn("_order", F.monotonically_increasing_id()) if order else rows]
     else:
         paths = _paths(rows)
@@ -616,10 +618,10 @@ def aging(invoices, as_of, by: str | None = None, customers: pd.DataFrame | None
     DataFrame
         The ``by`` column (when given), one column per bucket and ``total``.
     """
-    e = _check_edges(edges, origin)
+    e = check_edges(edges, origin)
     as_of_day = _as_of_day(as_of)
     if by not in (None, "customer_id"):
-        _segment_labels(customers, by)
+        segment_labels(customers, by)
     with _spark(session) as spark:
         book, template = _ledger(spark, invoices, as_of_day)
         age = F.lit(as_of_day) - F.col("due" if origin == "due" else "issue")

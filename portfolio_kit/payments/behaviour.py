@@ -28,7 +28,7 @@ PAYMENT_INDEX_SCALE = pd.DataFrame({"days_late": [-20, -10, 0, 15, 22, 30, 60, 9
 PROFILES = ["on time", "occasionally late", "chronically late", "insufficient history"]
 
 
-def _lateness(book: Ledger) -> tuple[np.ndarray, np.ndarray]:
+def lateness(book: Ledger) -> tuple[np.ndarray, np.ndarray]:
     """Entries with a lateness (paid or open invoices) and their days late: actual when paid, the lower
     bound ``as_of - due`` when open."""
     known = book.is_paid | book.is_open
@@ -38,7 +38,7 @@ def _lateness(book: Ledger) -> tuple[np.ndarray, np.ndarray]:
 def _resolved(book: Ledger, threshold: int) -> tuple[np.ndarray, np.ndarray]:
     """Entries for which "more than ``threshold`` days late?" is answered at ``as_of`` (due by
     ``as_of - threshold``), and their days late (the lower bound for open ones)."""
-    known, late = _lateness(book)
+    known, late = lateness(book)
     return known & (book.due <= book.as_of - threshold), late
 
 

@@ -38,10 +38,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from portfolio_kit.data.dates import NEVER, as_timestamp, days
+
 __all__ = ["check_invoices", "open_invoices"]
 
-#: Stand-in day number for "never" (about 2.7 million years away).
-NEVER = np.int64(10**9)
 TOLERANCE = 0.005
 REQUIRED = ("invoice_id", "customer_id", "issue_date", "due_date", "amount")
 UNKNOWN_SEGMENT = "(unknown)"
@@ -66,10 +66,10 @@ def check_invoices(invoices: pd.DataFrame) -> None:
     ...
     ValueError: invoices: column 'due_date' is empty for 1 invoice(s) ('F1'): expected a date; ...
     """
-    _checked_columns(invoices)
+    checked_columns(invoices)
 
 
-def _checked_columns(invoices: pd.DataFrame) -> dict[str, np.ndarray]:
+def checked_columns(invoices: pd.DataFrame) -> dict[str, np.ndarray]:
     """The checks of :func:`check_invoices`, on numpy arrays that are returned for reuse: ``issue``, ``due``,
     ``pay`` (day numbers, :data:`NEVER` when empty), ``amount``, ``paid`` (NaN when empty)."""
     if not isinstance(invoices, pd.DataFrame):
@@ -117,21 +117,6 @@ def _checked_columns(invoices: pd.DataFrame) -> dict[str, np.ndarray]:
          "invoices: column 'paid_amount' has the opposite sign of 'amount' for {n} invoice(s) ({ids}): expected the "
          "same sign (negative for credit notes)")
     return out
-
-
-def days(values) -> np.ndarray:
-    """Dates as int64 day numbers since 1970-01-01 (NaT -> :data:`NEVER`); any datetime64 unit."""
-    arr = values if isinstance(values, np.ndarray) else np.asarray(values, dtype="datetime64[ns]")
-    ticks = arr.view(np.int64)
-    per_day = np.timedelta64(1, "D") // np.timedelta64(1, np.datetime_data(arr.dtype)[0])
-    out = ticks // per_day                                         # floor: dates before 1970 too
-    out[ticks == np.iinfo(np.int64).min] = NEVER
-    return out
-
-
-def as_timestamp(day_numbers) -> pd.DatetimeIndex:
-    """Inverse of :func:`days`."""
-    return pd.DatetimeIndex(np.asarray(day_numbers, dtype=np.int64).astype("datetime64[D]").astype("datetime64[ns]"))
 
 
 @dataclass(frozen=True)
@@ -193,7 +178,7 @@ class Ledger:
 
 def ledger(invoices: pd.DataFrame, as_of) -> Ledger:
     """Check ``invoices`` and return them as a :class:`Ledger` as known at ``as_of``."""
-    col = _checked_columns(invoices)
+    col = checked_columns(invoices)
     as_of_day = days(np.array([pd.Timestamp(as_of).to_datetime64()]))[0]
     if as_of_day == NEVER:
         raise ValueError("as_of: expected a date, got NaT")
@@ -255,7 +240,7 @@ def open_by_age(book: Ledger, grid: np.ndarray, limits=(), origin: np.ndarray | 
     return np.cumsum(diff, axis=1)[:, :n_grid]
 
 
-def _segment_labels(customers: pd.DataFrame | None, by: str) -> pd.Series:
+def segment_labels(customers: pd.DataFrame | None, by: str) -> pd.Series:
     """The customers' ``by`` values as text, indexed by ``customer_id``; checks the table."""
     if customers is None:
         raise ValueError(f"by={by!r}: pass the customers table, which holds that column")
@@ -274,7 +259,7 @@ def segment_codes(book: Ledger, customers: pd.DataFrame | None, by: str | None) 
         return None, pd.Index(["total"])
     if by == "customer_id":
         return book.customer, book.customer_ids
-    labels = _segment_labels(customers, by).reindex(book.customer_ids).fillna(UNKNOWN_SEGMENT).astype(str)
+    labels = segment_labels(customers, by).reindex(book.customer_ids).fillna(UNKNOWN_SEGMENT).astype(str)
     seg_codes, seg_labels = pd.factorize(labels.to_numpy(), sort=True)
     return seg_codes[book.customer], pd.Index(seg_labels, name=by)
 
@@ -283,7 +268,7 @@ def with_segment(table: pd.DataFrame, customers: pd.DataFrame | None, by: str | 
     """``table`` (with ``customer_id``) plus the customers' ``by`` column, ``"(unknown)"`` where missing."""
     if by is None or by == "customer_id" or by in table.columns:
         return table
-    labels = _segment_labels(customers, by)
+    labels = segment_labels(customers, by)
     return table.assign(**{by: table["customer_id"].map(labels).fillna(UNKNOWN_SEGMENT).astype(str)})
 
 

@@ -24,7 +24,7 @@ from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from portfolio_kit.stats import scoring
-from portfolio_kit.payments.behaviour import _lateness
+from portfolio_kit.payments.behaviour import lateness
 from portfolio_kit.payments.ledger import Ledger, ledger, with_segment
 
 __all__ = ["NUMERIC_FEATURES", "invoice_features", "LatePaymentModel", "Backtest", "backtest_late_payment",
@@ -107,7 +107,7 @@ def invoice_features(invoices: pd.DataFrame, customers: pd.DataFrame | None, as_
     >>> features[features["late"].notna()].groupby("sector")["late"].mean()  # doctest: +SKIP
     """
     book = ledger(invoices, as_of)
-    known, late_days = _lateness(book)
+    known, late_days = lateness(book)
     idx = np.flatnonzero(known)
     out = invoices.iloc[book.rows[idx]][["invoice_id", "customer_id", "issue_date", "due_date", "amount"]]
     out = out.reset_index(drop=True)
@@ -345,7 +345,7 @@ def payment_durations(invoices: pd.DataFrame, as_of, customers: pd.DataFrame | N
         ``invoice_id``, ``customer_id``, ``issue_date``, ``amount``, ``duration``, ``paid`` and ``by``.
     """
     book = ledger(invoices, as_of)
-    known, _ = _lateness(book)
+    known, _ = lateness(book)
     out = invoices.iloc[book.rows[known]][["invoice_id", "customer_id", "issue_date", "amount"]].reset_index(drop=True)
     out["duration"] = np.where(book.is_paid, book.pay, book.as_of)[known] - book.issue[known]
     out["paid"] = book.is_paid[known]

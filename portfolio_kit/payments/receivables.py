@@ -26,7 +26,8 @@ DEFAULT_EDGES = (0, 30, 60, 90)
 
 
 # --------------------------------------------------------------------------------------------- aging
-def _check_edges(edges: Sequence[int], origin: str) -> np.ndarray:
+def check_edges(edges: Sequence[int], origin: str) -> np.ndarray:
+    """The aging buckets' day edges as an array, checked (every engine's first step)."""
     if origin not in ("due", "issue"):
         raise ValueError(f"origin must be 'due' (days past due) or 'issue' (days since the invoice), got {origin!r}")
     e = np.asarray(edges)
@@ -47,7 +48,7 @@ def aging_labels(edges: Sequence[int] = DEFAULT_EDGES, origin: str = "due") -> l
     >>> aging_labels((30, 60, 90), origin="issue")
     ['0-30', '31-60', '61-90', '91+']
     """
-    e = _check_edges(edges, origin)
+    e = check_edges(edges, origin)
     first = "current" if origin == "due" and e[0] == 0 else (f"0-{e[0]}" if origin == "issue" else f"<={e[0]}")
     return [first] + [f"{lo + 1}-{hi}" for lo, hi in zip(e[:-1], e[1:])] + [f"{e[-1] + 1}+"]
 
@@ -66,7 +67,7 @@ def _bucket_amounts(book: Ledger, grid: np.ndarray, group, n_groups: int, edges:
     return np.diff(open_by_age(book, grid, edges, start, group, n_groups), axis=-1, prepend=0.0)
 
 
-def _aging_table(amounts: np.ndarray, labels: list[str], groups: pd.Index, by: str | None) -> pd.DataFrame:
+def aging_table(amounts: np.ndarray, labels: list[str], groups: pd.Index, by: str | None) -> pd.DataFrame:
     """:func:`aging` from the bucket amounts at as_of: groups with nothing open dropped, customers by total."""
     out = _aging_frame(amounts, labels, groups, by, None)
     if by is not None:
@@ -131,12 +132,12 @@ def aging(invoices: pd.DataFrame, as_of, by: str | None = None, customers: pd.Da
        current  1-30  31-60  61-90  91+  total
     0     80.0  50.0    0.0  100.0  0.0  230.0
     """
-    e = _check_edges(edges, origin)
+    e = check_edges(edges, origin)
     book = ledger(invoices, as_of)
     book = book.subset(book.open_amount != 0)          # only open items count at as_of: group fewer rows
     group, groups = segment_codes(book, customers, by)
     amounts = _bucket_amounts(book, np.array([book.as_of]), group, len(groups), e, origin)
-    return _aging_table(amounts, aging_labels(edges, origin), groups, by)
+    return aging_table(amounts, aging_labels(edges, origin), groups, by)
 
 
 def aging_history(invoices: pd.DataFrame, as_of, freq: str = "ME", by: str | None = None,
@@ -163,7 +164,7 @@ def aging_history(invoices: pd.DataFrame, as_of, freq: str = "ME", by: str | Non
     >>> history = aging_history(invoices, "2024-06-30")    # doctest: +SKIP
     >>> history.set_index("period_end")["91+"].tail(3)      # doctest: +SKIP
     """
-    e = _check_edges(edges, origin)
+    e = check_edges(edges, origin)
     book = ledger(invoices, as_of)
     group, groups = segment_codes(book, customers, by)
     grid = period_ends(book.issue.min(), book.as_of, freq)
