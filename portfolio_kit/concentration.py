@@ -42,6 +42,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from portfolio_kit.data.schemas import key_figures_table
+
 __all__ = [
     "HHI",
     "gini",
@@ -55,6 +57,7 @@ __all__ = [
     "concentration_over_time",
     "revenue_margin_classes",
     "revenue_margin_matrix",
+    "key_figures",
 ]
 
 logger = logging.getLogger(__name__)
@@ -485,3 +488,16 @@ def revenue_margin_matrix(classes: pd.DataFrame, value: str = "customers") -> pd
     cells = classes.groupby(["revenue_class", "margin_class"], observed=False)
     counts = cells.size() if value == "customers" else cells[value].sum()
     return counts.unstack("margin_class").iloc[::-1]
+
+
+def key_figures(measures: pd.Series, abc: pd.DataFrame) -> pd.DataFrame:
+    """Headline numbers of concentration (:func:`~portfolio_kit.data.schemas.key_figures_table`):
+    ``measures`` is :func:`concentration_summary` of revenue, ``abc`` :func:`abc_classes` by revenue."""
+    return key_figures_table({
+        "gini": (round(float(measures["gini"]), 4), "ratio"),
+        "top_10pct_share": (round(float(measures["top_10pct_share"]), 4), "percent"),
+        "top_20pct_share": (round(float(measures["top_20pct_share"]), 4), "percent"),
+        "a_class_customers": (int((abc["abc_class"] == "A").sum()), "count"),
+        "customers_for_80pct": (int(measures["customers_for_80pct"]), "count"),
+        "equivalent_customers": (round(float(measures["equivalent_customers"]), 1), "number.1"),
+    })

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["revenue_by_period", "customer_mix", "portfolio_figures"]
+from portfolio_kit.data.schemas import key_figures_table
+
+__all__ = ["revenue_by_period", "customer_mix", "key_figures", "REVENUE_PERIODS"]
 
 #: Periods of :func:`revenue_by_period` (``freq``) and the pandas period each stands for.
 REVENUE_PERIODS = {"M": "M", "Q": "Q", "Y": "Y", "W": "W"}
@@ -72,23 +74,26 @@ def customer_mix(customers: pd.DataFrame, attributes: list[str],
     return out[["attribute", "value"] + [c for c in out.columns if c not in ("attribute", "value")]]
 
 
-def portfolio_figures(portfolio, summary: pd.DataFrame, aging_total: pd.DataFrame | None = None) -> dict[str, object]:
-    """Headline numbers of a loaded :class:`~portfolio_kit.data.io.Portfolio`.
+def key_figures(portfolio, summary: pd.DataFrame, aging_total: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Headline numbers of a loaded :class:`~portfolio_kit.data.portfolio.Portfolio`, as
+    :func:`~portfolio_kit.data.schemas.key_figures_table`.
 
     ``summary`` is the customer summary over all transaction rows
     (:func:`portfolio_kit.engines.customer_summary`) and ``aging_total`` the total open receivables
     (:func:`portfolio_kit.engines.aging` without ``by``), so the figures hold for large clients too, whose
     raw rows in memory are only a sample.
     """
-    return {
-        "customers": int(portfolio.customers["customer_id"].nunique()),
-        "buying customers": int((summary["lines"] > 0).sum()),
-        "transactions": int(summary["lines"].sum()),
-        "first purchase": str(summary["first_purchase"].min().date()) if summary["lines"].sum() else "",
-        "last purchase": str(summary["last_purchase"].max().date()) if summary["lines"].sum() else "",
-        "net revenue": round(float(summary["revenue"].sum()), 2),
-        "returns and credit notes": int(summary["credit_notes"].sum()),
-        "invoices": portfolio.count("invoices"),
-        "outstanding receivables": round(float(aging_total["total"].sum()), 2) if aging_total is not None else "",
-        "data warnings": len(portfolio.report.warnings),
-    }
+    bought = bool(summary["lines"].sum())
+    return key_figures_table({
+        "customers": (int(portfolio.customers["customer_id"].nunique()), "count"),
+        "buying_customers": (int((summary["lines"] > 0).sum()), "count"),
+        "transactions": (int(summary["lines"].sum()), "count"),
+        "first_purchase": (str(summary["first_purchase"].min().date()) if bought else "", "date"),
+        "last_purchase": (str(summary["last_purchase"].max().date()) if bought else "", "date"),
+        "net_revenue": (round(float(summary["revenue"].sum()), 2), "money"),
+        "credit_notes": (int(summary["credit_notes"].sum()), "count"),
+        "invoices": (portfolio.count("invoices"), "count"),
+        "open_receivables": (round(float(aging_total["total"].sum()), 2) if aging_total is not None else "",
+                             "money"),
+        "data_warnings": (len(portfolio.report.warnings), "count"),
+    })

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio_kit.concentration import abc_classes
+from portfolio_kit.data.schemas import key_figures_table
 
 __all__ = [
     "RFM_SEGMENT_MAP",
@@ -48,6 +49,8 @@ __all__ = [
     "segment_profile",
     "ranked_customers",
     "customer_segments",
+    "key_figures",
+    "AT_RISK_SEGMENTS",
     "segment_summary",
 ]
 
@@ -529,3 +532,22 @@ def segment_summary(summary: pd.DataFrame, *, band_edges: Sequence[float] = REVE
     table = table.join(value_classes(table, value_rules))
     table["abc_class"] = abc_classes(table["revenue"].to_numpy(), abc_thresholds)["abc_class"].sort_index().array
     return table
+
+
+#: The RFM segments of valuable customers who are slipping away (their revenue is "at risk").
+AT_RISK_SEGMENTS = ("At Risk", "Can't Lose Them")
+
+
+def key_figures(table: pd.DataFrame, by_segment: pd.DataFrame) -> pd.DataFrame:
+    """Headline numbers of the segmentation (:func:`~portfolio_kit.data.schemas.key_figures_table`):
+    ``table`` is :func:`segment_summary`'s, ``by_segment`` its :func:`segment_profile` by ``segment``."""
+    profile = by_segment.set_index("segment")
+    at_risk = list(AT_RISK_SEGMENTS)
+    return key_figures_table({
+        "customers": (len(table), "count"),
+        "champions": (int(profile.at["Champions", "customers"]) if "Champions" in profile.index else 0, "count"),
+        "champions_revenue_share": (round(float(profile["revenue_share"].get("Champions", 0.0)), 4), "percent"),
+        "at_risk_customers": (int(profile["customers"].reindex(at_risk).fillna(0).sum()), "count"),
+        "revenue_at_risk": (round(float(profile["revenue"].reindex(at_risk).fillna(0).sum()), 2), "money"),
+        "no_value_customers": (int((table["value_class"] == "no value").sum()), "count"),
+    })

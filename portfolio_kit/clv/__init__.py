@@ -20,6 +20,7 @@ from portfolio_kit.clv.bgnbd import BetaGeo, fit_bgnbd
 from portfolio_kit.clv.diagnostics import (compare_models, cumulative_repeat_purchases, customers_by_repeat_count,
                                            expected_purchases_matrix, holdout_by_frequency,
                                            probability_alive_matrix, spend_frequency_correlation)
+from portfolio_kit.clv.figures import PURCHASE_MODELS, key_figures, purchase_model
 from portfolio_kit.clv.gamma_gamma import GammaGamma, fit_gamma_gamma
 from portfolio_kit.clv.mbgnbd import ModifiedBetaGeo
 from portfolio_kit.clv.paretonbd import ParetoNBD
@@ -33,4 +34,5 @@ __all__ = [
     "customer_value", "customer_value_by_group",
     "customers_by_repeat_count", "holdout_by_frequency", "cumulative_repeat_purchases",
     "probability_alive_matrix", "expected_purchases_matrix", "spend_frequency_correlation", "compare_models",
+    "PURCHASE_MODELS", "purchase_model", "key_figures",
 ]

@@ -24,9 +24,13 @@ Identifiers are always strings (leading zeros are kept); dates are ``datetime64[
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["Column", "TABLES", "TABLE_KEYS", "columns"]
+import pandas as pd
+
+__all__ = ["Column", "TABLES", "TABLE_KEYS", "columns", "FIGURE_KINDS", "key_figures_table"]
 
 
 @dataclass(frozen=True)
@@ -98,3 +102,28 @@ def columns(table: str, kind: str | None = None, required: bool | None = None) -
         for c in TABLES[table]
         if (kind is None or c.kind == kind) and (required is None or c.required == required)
     ]
+
+
+#: Kinds of a key figure, which say how it is written: ``money``, ``percent`` (a share of 1, shown in %),
+#: ``count``, ``ratio``, ``number``, ``days``, ``date``, ``text``; ``kind.N`` fixes N decimals.
+FIGURE_KINDS = ("money", "percent", "count", "ratio", "number", "days", "date", "text")
+_KIND = re.compile(rf"^({'|'.join(FIGURE_KINDS)})(\.\d+)?$")
+
+
+def key_figures_table(figures: Mapping[str, tuple[object, str]]) -> pd.DataFrame:
+    """An analysis' headline numbers as a table: ``figure`` (a stable identifier, e.g. ``clv_book``),
+    ``value`` (a number, a date as ``YYYY-MM-DD`` or short text) and ``kind`` (see :data:`FIGURE_KINDS`).
+
+    Examples
+    --------
+    >>> key_figures_table({"customers": (2000, "count"), "dso": (87.0, "days")})
+          figure value   kind
+    0  customers  2000  count
+    1        dso  87.0   days
+    """
+    bad = {f: k for f, (_, k) in figures.items() if not _KIND.match(str(k)) or not re.fullmatch(r"[a-z0-9_]+", f)}
+    if bad:
+        raise ValueError(f"key figures need snake_case identifiers and a kind of {FIGURE_KINDS}; got {bad}")
+    values = [v.item() if hasattr(v, "item") else v for v, _ in figures.values()]
+    return pd.DataFrame({"figure": list(figures), "value": pd.Series(values, dtype=object),
+                         "kind": [k for _, k in figures.values()]})

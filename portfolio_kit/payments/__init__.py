@@ -26,6 +26,7 @@ in :mod:`portfolio_kit.payments.ledger`; figures are in :mod:`portfolio_kit.repo
 
 from portfolio_kit.payments.behaviour import (PAYMENT_INDEX_SCALE, PROFILES, days_late, late_payment_shares,
                                               payment_index, payment_profile)
+from portfolio_kit.payments.figures import key_figures
 from portfolio_kit.payments.ledger import check_invoices, open_invoices
 from portfolio_kit.payments.models import (NUMERIC_FEATURES, Backtest, LatePaymentModel, PaymentTimeModel,
                                            backtest_late_payment, invoice_features, kaplan_meier,
@@ -35,7 +36,7 @@ from portfolio_kit.payments.receivables import (aging, aging_history, aging_labe
                                                 receivables_kpis)
 
 __all__ = [
-    "check_invoices", "open_invoices",
+    "check_invoices", "open_invoices", "key_figures",
     "aging_labels", "aging", "aging_history", "dso_standard", "dso_countback", "collection_effectiveness_index",
     "receivables_kpis", "exposure", "exposure_concentration",
     "days_late", "late_payment_shares", "payment_index", "payment_profile", "PAYMENT_INDEX_SCALE", "PROFILES",

@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from portfolio_kit.data.schemas import key_figures_table
 from portfolio_kit.monitoring import SEVERITIES
 from portfolio_kit.report.style import TABLE_CLASS, TABLE_CSS
 from portfolio_kit.report.texts import Markdown, Texts
@@ -430,10 +431,14 @@ def headline_table(figures: pd.DataFrame, t: Texts) -> LinkedTable:
     return LinkedTable(shown, figures["page"])
 
 
-def key_figures(figures: pd.DataFrame, t: Texts) -> dict[str, object]:
-    """The summary's key figures for :func:`~portfolio_kit.report.tables.save_key_figures` (the run's index page):
-    a few headline figures, labelled in the report language and rounded; those not available are left out."""
+def key_figures(figures: pd.DataFrame) -> pd.DataFrame:
+    """The summary's key figures for :func:`~portfolio_kit.report.tables.save_key_figures` (the run's index
+    page; labels ``summary.figure.<figure>``): a few headline figures, rounded, each with its kind; those not
+    available are left out."""
     chosen = figures[figures["figure"].isin(_KEY_FIGURES) & figures["value"].notna()]
     digits = {"days": 1, "share": 4, "ratio": 4}
-    return {_label(t, r): round(float(r.value), digits[r.unit]) if r.unit in digits else int(round(r.value))
-            for r in chosen.itertuples(index=False)}
+    kinds = {"share": "percent"}
+    return key_figures_table({
+        r.figure: (round(float(r.value), digits[r.unit]) if r.unit in digits else int(round(r.value)),
+                   f"{kinds.get(r.unit, r.unit)}.{_DECIMALS[r.unit]}")
+        for r in chosen.itertuples(index=False)})

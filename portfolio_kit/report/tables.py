@@ -32,21 +32,29 @@ def save_table(table: pd.DataFrame, name: str, output_dir: str | Path | None) ->
     return table
 
 
-def save_key_figures(figures: dict[str, object], notebook: str, output_dir: str | Path | None) -> pd.DataFrame:
-    """Record a notebook's headline numbers (shown on the run's index page); returns them as a table.
+def save_key_figures(figures: pd.DataFrame, notebook: str, output_dir: str | Path | None,
+                     area: str) -> pd.DataFrame:
+    """Record a notebook's headline numbers for the run's index page and for machines; returns ``figures``.
 
-    Values must be numbers or short strings; floats are kept as they are (rounding is the reader's choice).
+    ``figures`` is an analysis' ``key_figures()`` table (``figure``, ``value``, ``kind``: see
+    :func:`~portfolio_kit.data.schemas.key_figures_table`); ``area`` is the catalogue area whose
+    ``<area>.figure.<figure>`` entries name them. Written as ``key_figures/<notebook>.json``:
+    ``{figure: {"value": ..., "kind": ..., "label": "<area>.figure.<figure>"}}``.
     """
-    clean = {k: (v.item() if hasattr(v, "item") else v) for k, v in figures.items()}
+    missing = [c for c in ("figure", "value", "kind") if c not in figures.columns]
+    if missing:
+        raise ValueError(f"key figures need the columns figure, value and kind (key_figures_table); missing {missing}")
     if output_dir:
+        record = {r.figure: {"value": r.value.item() if hasattr(r.value, "item") else r.value, "kind": r.kind,
+                             "label": f"{area}.figure.{r.figure}"} for r in figures.itertuples(index=False)}
         folder = Path(output_dir) / "key_figures"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{notebook}.json").write_text(json.dumps(clean, indent=2, default=str), encoding="utf-8")
-    return pd.DataFrame({"figure": list(clean), "value": pd.Series(list(clean.values()), dtype=object)})
+        (folder / f"{notebook}.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+    return figures
 
 
-def read_key_figures(run_dir: str | Path) -> dict[str, dict[str, object]]:
-    """Key figures of a run, by notebook name."""
+def read_key_figures(run_dir: str | Path) -> dict[str, dict[str, dict[str, object]]]:
+    """Key figures of a run, by notebook name: ``{notebook: {figure: {"value", "kind", "label"}}}``."""
     folder = Path(run_dir) / "key_figures"
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
 

@@ -59,7 +59,7 @@ LANGUAGES = ("en", "it")
 #: Kinds of table columns and their default decimals.
 KINDS = {"money": 2, "percent": 1, "count": 0, "ratio": 3, "number": 2, "days": 1, "date": None, "text": None}
 
-_KIND_SPEC = re.compile(r"^(money|percent|number|count|ratio|days|date)(?:\.(\d+))?$")
+_KIND_SPEC = re.compile(r"^(money|percent|number|count|ratio|days|date|text)(?:\.(\d+))?$")
 
 
 # --------------------------------------------------------------------------------------------- catalogue
@@ -369,7 +369,7 @@ class Texts:
     @staticmethod
     def _missing_value(x: Any) -> bool:
         try:
-            return x is None or x is pd.NA or x is pd.NaT or bool(pd.isna(x))
+            return x is None or x is pd.NA or x is pd.NaT or (isinstance(x, str) and not x) or bool(pd.isna(x))
         except (TypeError, ValueError):
             return False
 
@@ -530,28 +530,33 @@ class Texts:
         data.columns = columns
         return Table(data, pd.DataFrame(classes, index=index), show_index)
 
-    def key_figures(self, figures: pd.DataFrame, area: str, formats: Mapping[str, str] | None = None) -> Table:
-        """A notebook's key figures (:func:`~portfolio_kit.report.tables.save_key_figures` output: ``figure``,
-        ``value``) ready to show: names from ``<area>.figure.<name>`` (as recorded when the catalogue has no
-        such entry), each value written by the kind its name implies or ``formats[name]``.
+    def figure_label(self, key: str) -> str:
+        """The name of a key figure from its catalogue key (``<area>.figure.<figure>``); the identifier made
+        readable when the catalogue has no such entry."""
+        return self(key) if self.has(key) else _readable(key.rpartition(".")[2])
 
-        The recorded names and values (``key_figures/<notebook>.json``) stay as they are: they are data.
+    def key_figures(self, figures: pd.DataFrame, area: str) -> Table:
+        """An analysis' key figures (``figure``, ``value``, ``kind``, see
+        :func:`~portfolio_kit.data.schemas.key_figures_table`) ready to show: names from
+        ``<area>.figure.<figure>``, each value written as its kind.
 
         Examples
         --------
-        >>> kf = pd.DataFrame({"figure": ["net revenue", "first transaction"], "value": [1234.5, "2026-01-31"]})
+        >>> from portfolio_kit.data.schemas import key_figures_table
+        >>> kf = key_figures_table({"net_revenue": (1234.5, "money"), "first_purchase": ("2026-01-31", "date")})
         >>> texts("it").key_figures(kf, "overview")  # doctest: +NORMALIZE_WHITESPACE
                                Valore
         Indicatore
         fatturato netto  EUR 1.234,50
-        primo movimento    31/01/2026
+        primo acquisto     31/01/2026
         """
-        missing = [c for c in ("figure", "value") if c not in figures.columns]
+        missing = [c for c in ("figure", "value", "kind") if c not in figures.columns]
         if missing:
-            raise ValueError(f"key_figures: expected the columns 'figure' and 'value' of save_key_figures, "
-                             f"missing {missing}")
+            raise ValueError(f"key_figures: expected the columns figure, value and kind of an analysis' "
+                             f"key_figures(), missing {missing}")
+        formats = dict(zip(figures["figure"], figures["kind"]))
         shown = self.table(figures.set_index("figure")[["value"]], formats, by="rows")
-        names = [self(f"{area}.figure.{n}") if self.has(f"{area}.figure.{n}") else str(n) for n in figures["figure"]]
+        names = [self.figure_label(f"{area}.figure.{n}") for n in figures["figure"]]
         index = pd.Index(names, name=self.column("figure"))
         return Table(shown.data.set_axis(index, axis=0), shown._classes.set_axis(index, axis=0), True)
 

@@ -87,7 +87,7 @@ def cmd_sample(args) -> int:
 def cmd_runs(args) -> int:
     root = reports_root(load_config(args.config), args.reports) if args.config else Path(args.reports or DEFAULT_REPORTS)
     rows = [{"as_of": r["as_of"], "run_id": r["run_id"], "status": r["status"], "client": r["client"],
-             **{f"{nb}.{k}": v for nb, figs in r["key_figures"].items() for k, v in list(figs.items())[:2]}}
+             **{f"{nb}.{k}": f["value"] for nb, figs in r["key_figures"].items() for k, f in list(figs.items())[:2]}}
             for r in list_runs(root, args.client)]
     if not rows:
         print(f"no runs under {root}")

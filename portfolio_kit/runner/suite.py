@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import nbformat
+import pandas as pd
 import papermill
 import yaml
 from jinja2 import DictLoader
@@ -47,7 +48,7 @@ from portfolio_kit.report.browser import chromium_version, find_chromium, print_
 from portfolio_kit.data.config import PortfolioConfig
 from portfolio_kit.data.io import DataValidationError, check_portfolio, file_sha256
 from portfolio_kit.monitoring import parse_alert_rules
-from portfolio_kit.report.texts import LANGUAGES
+from portfolio_kit.report.texts import LANGUAGES, texts
 from portfolio_kit.report.tables import read_key_figures, write_workbook
 
 __all__ = ["NOTEBOOKS_DIR", "DEFAULT_REPORTS", "RunError", "ParameterError", "RunFailed", "Param", "discover_notebooks",
@@ -333,31 +334,33 @@ def _export_html(executed: Path, target: Path, title: str) -> None:
 
 
 def _index_html(cfg: PortfolioConfig, manifest: dict, key_figures: dict[str, dict]) -> str:
-    esc = html.escape
+    """The run's first page, in the report's language: every notebook page with its status and key figures,
+    each written as its kind (amounts with the currency, shares in %), like the pages themselves."""
+    esc, t = html.escape, texts.for_config(cfg)
     rows = []
     for nb in _reading_order(manifest["notebooks"]):
         figures = key_figures.get(nb["name"], {})
-        items = "".join(f"<li>{esc(str(k))}: <b>{esc(_fmt(v))}</b></li>" for k, v in figures.items())
+        items = "".join(f"<li>{esc(t.figure_label(f['label']))}: <b>{esc(t.write(f['value'], f['kind']))}</b></li>"
+                        for f in figures.values())
+        status = t("common.index_status", status=t(f"common.status.{nb['status']}"),
+                   seconds=t.number(nb["seconds"], 1))
         rows.append(f'<section><h2><a href="{esc(nb["html"])}">{esc(nb["title"])}</a></h2>'
-                    f'<p class="meta">{esc(nb["status"])} in {nb["seconds"]:.1f} s</p><ul>{items}</ul></section>')
+                    f'<p class="meta">{esc(status)}</p><ul>{items}</ul></section>')
+    title = esc(t("common.report_title", client=cfg.client, as_of=pd.Timestamp(manifest["as_of"])))
+    tables = esc(t.template("common.index_tables")).format(
+        workbook=f'<a href="{esc(manifest["workbook"] or "")}">{esc(t("common.workbook"))}</a>',
+        csv=f'<a href="tables/">{esc(t("common.csv_files"))}</a>')
     return f"""<!DOCTYPE html>
 <html lang="{esc(cfg.language)}"><head><meta charset="utf-8">
-<title>{esc(cfg.client)} portfolio report as of {esc(manifest['as_of'])}</title>
+<title>{title}</title>
 <style>@page{{size:A4}} body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;color:#222}}
 section{{border-top:1px solid #ddd;padding:.5rem 0}} .meta{{color:#777;font-size:.9em}}</style>
 </head><body>
-<h1>{esc(cfg.client)}: customer portfolio as of {esc(manifest['as_of'])}</h1>
-<p class="meta">Run {esc(manifest['run_id'])}. Tables: <a href="{esc(manifest['workbook'] or '')}">Excel workbook</a>
-and <a href="tables/">CSV files</a>.</p>
+<h1>{title}</h1>
+<p class="meta">{esc(t("common.index_run", run_id=manifest["run_id"]))} {tables}</p>
 {''.join(rows)}
 </body></html>
 """
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
-    return str(value)
 
 
 def _title(path: Path) -> str:
@@ -375,13 +378,15 @@ def _title(path: Path) -> str:
 def _print_pdf(cfg: PortfolioConfig, manifest: dict, run: Path) -> tuple[dict | None, str | None]:
     """Print the run's index and notebook pages into one PDF: (the manifest's ``pdf`` entry, failure or None)."""
     name = f"{cfg.client}_{cfg.as_of.isoformat()}.pdf"
+    t = texts.for_config(cfg)
     notebooks = _reading_order(manifest["notebooks"])
     pages = ["index.html"] + [nb["html"] for nb in notebooks]
     t0 = time.perf_counter()
     try:
         counts = print_report_pdf([run / p for p in pages], run / name,
-                                  titles=["Contents"] + [nb["title"] for nb in notebooks],
-                                  title=f"{cfg.client}: customer portfolio as of {manifest['as_of']}")
+                                  titles=[t("common.contents")] + [nb["title"] for nb in notebooks],
+                                  title=t("common.report_title", client=cfg.client,
+                                          as_of=pd.Timestamp(manifest["as_of"])))
     except (OSError, RuntimeError) as exc:
         return None, f"the PDF could not be printed: {exc}"
     return {"file": name, "pages": dict(zip(pages, counts)), "seconds": round(time.perf_counter() - t0, 3)}, None
