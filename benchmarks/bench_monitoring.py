@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio_kit.monitoring import RATING_SCALE, diff_snapshots, evaluate_alerts, migration_matrix
+from portfolio_kit.report.wording.monitoring import alerts_with_messages
 
 FIELDS = ["rating", "failure_score", "delinquency_score", "credit_limit", "officers", "share_capital"]
 
@@ -82,7 +83,7 @@ def _child(method: str, folder: Path, repeat: int) -> None:
         "naive": lambda: len(naive_diff(before, after)["changes"]),
         "diff_snapshots": lambda: len(diff_snapshots(before, after).changes),
         "migration_matrix": lambda: int(migration_matrix(before, after, "rating", RATING_SCALE).counts.sum().sum()),
-        "diff + alerts": lambda: len(evaluate_alerts(diff_snapshots(before, after))),
+        "diff + alerts": lambda: len(alerts_with_messages(evaluate_alerts(diff_snapshots(before, after)))),
     }
     seconds, extra = [], []
     for _ in range(repeat):  # best of `repeat`: the machine may be shared

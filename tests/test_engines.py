@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from portfolio_kit import clv, concentration, engines, overview, payments, segmentation
 from portfolio_kit.data.datasets import (CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END, load_cdnow,
                                          load_cdnow_summary)
-from portfolio_kit.data.io import load_portfolio
+from portfolio_kit.data import load_portfolio
 
 SAMPLE_AS_OF = "2026-10-31"
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from portfolio_kit.data.config import ConfigError, load_config
-from portfolio_kit.data.io import DataValidationError, check_portfolio, load_portfolio
+from portfolio_kit.data import DataValidationError, check_portfolio, load_portfolio
 
 CUSTOMERS_IT = """\
 Codice Cliente;Ragione Sociale;Settore;Fido;Giorni Pagamento;Agente
@@ -237,7 +237,7 @@ def test_snapshots_take_their_date_from_the_file_name(tmp_path):
 
 def test_dates_parse_once_per_distinct_text_with_blanks_and_excel_cells():
     from portfolio_kit.data.config import ReadOptions
-    from portfolio_kit.data.io import _parse_dates
+    from portfolio_kit.data.exports import _parse_dates
 
     cells = pd.Series(["03/01/2026", " 03/01/2026", "", None, pd.Timestamp("2026-02-01"), "31/02/2026",
                        "15/02/2026"] * 3, dtype=object)

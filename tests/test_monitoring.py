@@ -6,6 +6,7 @@ counting by hand) or planted in a fixture; the sample client's ``truth.json`` li
 
 from __future__ import annotations
 
+import doctest
 import json
 import logging
 import math
@@ -19,9 +20,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from portfolio_kit import monitoring
 from portfolio_kit.monitoring import (
     ALERT_RULE_KINDS, DEFAULT_ALERT_RULES, RATING_SCALE, RFM_SEGMENT_ORDER, AlertRuleError, diff_snapshots,
     evaluate_alerts, migration_matrix, parse_alert_rules, snapshot_pair, value_bridge)
+from portfolio_kit.report.texts import Texts
+from portfolio_kit.report.wording import monitoring as wording
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -466,14 +470,30 @@ def test_alerts_sorted_by_severity_then_value_at_stake_and_readable():
     high = alerts[alerts["severity"] == "high"]
     assert high["value_at_stake"].is_monotonic_decreasing  # exposure is the value at stake
     assert high.iloc[0]["customer_id"] == "new_over" and high.iloc[0]["value_at_stake"] == 2000.0
-    messages = alerts.set_index("customer_id")["message"]
+    messages = wording.alert_messages(alerts).set_axis(alerts["customer_id"])
     assert messages["down3"] == "Base S.r.l. (down3): rating downgraded from AA to BB (notches: 3)"
     assert messages["cut20"] == "Base S.r.l. (cut20): credit limit cut by 20%, from 1000 to 800"
     assert messages["new_over"] == "new_over: exposure 2000 exceeds the credit limit 1000 by 1000"
     assert messages["capital"] == "Base S.r.l. (capital): share capital changed from 10000 to 5000 (-50%)"
     custom = evaluate_alerts(diff_snapshots(before, after), [
         {"name": "p_alive_drop", "severity": "high", "message": "{customer_id} {before}->{after} [{rule}]"}])
-    assert custom["message"].tolist() == ["palive 60%->30% [p_alive_drop]"]
+    assert custom["message_template"].tolist() == ["{customer_id} {before}->{after} [{rule}]"]
+    assert wording.alert_messages(custom).tolist() == ["palive 60%->30% [p_alive_drop]"]
+
+
+def test_alert_messages_in_english_and_italian():
+    """The report writes an alert as the analysis used to: the catalogue's template in the language."""
+    before, after = alert_tables()
+    alerts = evaluate_alerts(diff_snapshots(before, after), [{"name": "credit_limit_cut", "severity": "high"}])
+    assert "message" not in alerts and alerts["customer_name"].tolist() == ["Base S.r.l."]
+    english = wording.alerts_with_messages(alerts, Texts("en"))
+    assert english.columns.tolist() == ["customer_id", "rule", "severity", "field", "before", "after", "value",
+                                        "threshold", "value_at_stake", "message"]
+    assert english["message"].tolist() == ["Base S.r.l. (cut20): credit limit cut by 20%, from EUR 1,000 to EUR 800"]
+    italian = wording.alert_messages(alerts, Texts("it"))
+    assert italian.tolist() == ["Base S.r.l. (cut20): fido ridotto del 20%, da EUR 1.000 a EUR 800"]
+    empty = wording.alerts_with_messages(evaluate_alerts(diff_snapshots(before, before)))
+    assert empty.empty and empty.columns[-1] == "message"
 
 
 def test_rules_without_their_columns_are_skipped_with_a_note(caplog):
@@ -504,6 +524,11 @@ def test_ratings_off_the_scale_are_logged_and_ignored(caplog):
         alerts = evaluate_alerts(diff_snapshots(before, after), [{"name": "rating_downgrade", "severity": "low"}])
     assert "off_scale" not in set(alerts["customer_id"])
     assert "rating: 1 value(s) not on the scale ignored: ['NR']" in caplog.text
+
+
+def test_docstring_examples():
+    modules = [monitoring, monitoring.keys, monitoring.diff, monitoring.migration, monitoring.alerts, wording]
+    assert all(doctest.testmod(m, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0 for m in modules)
 
 
 # --- figures -----------------------------------------------------------------------------------------------

@@ -40,10 +40,12 @@ def suite(tmp_path):
     folder = tmp_path / "notebooks"
     folder.mkdir()
     _notebook(folder / "01_names.ipynb", PARAMS + "top: int = 2  # customers shown\n", """
-from portfolio_kit.data.io import load_portfolio
+from portfolio_kit.data import load_portfolio
+from portfolio_kit.data.schemas import key_figures_table
 from portfolio_kit.report.tables import save_key_figures, save_table
 p = load_portfolio(config_path, as_of=as_of, pseudonymise_names=pseudonymise)
-save_key_figures({"customers": len(p.customers), "top": top}, "names", output_dir)
+save_key_figures(key_figures_table({"customers": (len(p.customers), "count"), "top": (top, "count")}), "names",
+                 output_dir, "overview")
 save_table(p.customers[["customer_id", "name"]].head(top), "names", output_dir)""")
     _notebook(folder / "02_check.ipynb", PARAMS + "fail: bool = False  # raise on purpose\nrate: float = 0.1  # a rate\n", """
 if fail:
@@ -88,7 +90,7 @@ def test_a_run_lands_complete_with_manifest_html_and_tables(client, suite, tmp_p
         text = page.read_text()
         assert "save_table(" not in text and "raise RuntimeError" not in text, f"code visible in {page.name}"
     index = (run / "index.html").read_text()
-    assert 'href="01_names.html"' in index and "customers: <b>2</b>" in index
+    assert 'href="01_names.html"' in index and "customers: <b>2</b>" in index and "Top: <b>2</b>" in index
     assert _tree(client.parent) == before  # inputs are never modified
 
 

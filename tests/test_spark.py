@@ -28,7 +28,7 @@ from portfolio_kit import engines  # noqa: E402
 from portfolio_kit.clv import rfm_summary  # noqa: E402
 from portfolio_kit.concentration import concentration_over_time  # noqa: E402
 from portfolio_kit.engines import spark as engine  # noqa: E402
-from portfolio_kit.data.io import load_portfolio  # noqa: E402
+from portfolio_kit.data import load_portfolio  # noqa: E402
 from portfolio_kit.overview import revenue_by_period  # noqa: E402
 from portfolio_kit.payments import aging, payment_profile  # noqa: E402
 from portfolio_kit.segmentation import customer_summary  # noqa: E402

@@ -13,7 +13,7 @@ import pytest
 
 from portfolio_kit.data import staging
 from portfolio_kit.data.config import load_config
-from portfolio_kit.data.io import check_portfolio, load_portfolio
+from portfolio_kit.data import check_portfolio, load_portfolio
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -111,10 +111,11 @@ def test_notebooks_hold_a_seeded_sample_of_customers_within_the_limit(tmp_path):
 
 def test_small_clients_stay_in_pandas_and_row_counts_are_cheap_estimates(tmp_path):
     cfg = _config(SAMPLE, tmp_path)
-    assert not staging.needs_staging(cfg)
+    assert staging.client_engine(cfg) == "pandas"
     assert staging.raw_row_count(cfg, "transactions") == pytest.approx(12142, rel=0.05)
-    assert staging.needs_staging(_config(SAMPLE, tmp_path, raw_rows_limit=10_000))
-    assert not staging.needs_staging(_config(SAMPLE, tmp_path, name="pandas", raw_rows_limit=10))
+    assert staging.client_engine(_config(SAMPLE, tmp_path, raw_rows_limit=10_000)) == "duckdb"
+    assert staging.client_engine(_config(SAMPLE, tmp_path, name="pandas", raw_rows_limit=10)) == "pandas"
+    assert staging.client_engine(_config(SAMPLE, tmp_path, name="spark")) == "spark"
     frame = pd.DataFrame({"customer_id": np.array(["C1"] * 7), "amount": np.ones(7)})
     frame.to_parquet(tmp_path / "t.parquet")
     cfg.tables["transactions"].path = tmp_path / "t.parquet"
@@ -130,7 +131,7 @@ def test_headline_figures_are_the_same_on_every_engine(tmp_path):
         summary = engines.customer_summary(portfolio.rows("transactions"), portfolio.customers, portfolio.as_of,
                                            engine=portfolio.engine)
         aging = engines.aging(portfolio.rows("invoices"), portfolio.as_of, engine=portfolio.engine)
-        return overview.portfolio_figures(portfolio, summary, aging)
+        return overview.key_figures(portfolio, summary, aging).set_index("figure")["value"].to_dict()
 
     memory = load_portfolio(_config(SAMPLE, tmp_path, name="pandas"))
     staged = load_portfolio(_config(SAMPLE, tmp_path, name="auto", raw_rows_limit=3000))
@@ -140,6 +141,6 @@ def test_headline_figures_are_the_same_on_every_engine(tmp_path):
     tx, inv = memory.transactions, memory.invoices
     paid = inv["paid_amount"].fillna(inv["amount"].where(inv["paid_date"].notna(), 0.0))
     assert expected["transactions"] == len(tx) and expected["invoices"] == len(inv) == staged.count("invoices")
-    assert expected["net revenue"] == round(tx["amount"].sum(), 2)
-    assert expected["returns and credit notes"] == int((tx["amount"] < 0).sum())
-    assert expected["outstanding receivables"] == pytest.approx(round((inv["amount"] - paid).sum(), 2), abs=0.01)
+    assert expected["net_revenue"] == round(tx["amount"].sum(), 2)
+    assert expected["credit_notes"] == int((tx["amount"] < 0).sum())
+    assert expected["open_receivables"] == pytest.approx(round((inv["amount"] - paid).sum(), 2), abs=0.01)

@@ -16,6 +16,12 @@ from portfolio_kit.runner.suite import NOTEBOOKS_DIR, discover_notebooks, notebo
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "portfolio.yaml"
 
 
+def _values(run, notebook: str) -> dict:
+    """A notebook's key figures in a run: identifier -> value."""
+    saved = json.loads((run / "key_figures" / f"{notebook}.json").read_text())
+    return {figure: entry["value"] for figure, entry in saved.items()}
+
+
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory):
     return tmp_path_factory.mktemp("reports")
@@ -50,13 +56,13 @@ def test_index_links_resolve_and_pages_show_no_code(run):
 
 
 def test_data_overview_figures_match_the_sample(run):
-    figures = json.loads((run / "key_figures" / "data_overview.json").read_text())
+    figures = _values(run, "data_overview")
     truth = json.loads((SAMPLE.parent / "truth.json").read_text())
     assert figures["customers"] == truth["n_customers"] == 2000
     raw = pd.read_csv(SAMPLE.parent / "movimenti.csv", sep=";", decimal=",", thousands=".", encoding="utf-8-sig")
     assert figures["transactions"] == len(raw)
-    assert figures["net revenue"] == pytest.approx(raw["Importo"].sum(), abs=0.01)
-    assert figures["returns and credit notes"] == int((raw["Importo"] < 0).sum())
+    assert figures["net_revenue"] == pytest.approx(raw["Importo"].sum(), abs=0.01)
+    assert figures["credit_notes"] == int((raw["Importo"] < 0).sum())
 
 
 def test_tables_are_written_as_csv_and_one_workbook(run):
@@ -80,8 +86,8 @@ def test_notebooks_default_to_the_sample():
 def test_monitoring_compares_with_the_previous_run(run, earlier):
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["previous_run"] == str(earlier)
-    figures = json.loads((run / "key_figures" / "monitoring.json").read_text())
-    assert figures["compared with run"] == earlier.name
+    figures = _values(run, "monitoring")
+    assert figures["compared_with_run"] == earlier.name
     alerts = pd.read_csv(run / "tables" / "alerts.csv")
     snapshot_rules = {"rating_downgrade", "score_change", "credit_limit_cut", "officers_change", "share_capital_change"}
     run_rules = set(alerts["rule"]) - snapshot_rules
@@ -99,8 +105,8 @@ def test_planted_snapshot_changes_reach_the_alerts(run):
 def test_monitoring_with_a_single_snapshot_says_so(tmp_path):
     """The first monthly run of a client has one snapshot: the notebook reports it instead of failing."""
     run = run_suite(load_config(SAMPLE, as_of="2026-09-30"), reports=tmp_path, only=["monitoring"]).run_dir
-    figures = json.loads((run / "key_figures" / "monitoring.json").read_text())
-    assert figures["customers added"] == 0 and figures["high alerts"] == 0
+    figures = _values(run, "monitoring")
+    assert figures["customers_added"] == 0 and figures["alerts_high"] == 0
     assert "Fewer than two snapshots" in (run / "06_monitoring.html").read_text()
 
 
@@ -140,25 +146,25 @@ def test_the_summary_comes_first_and_links_to_the_notebook_pages(run):
 
 def test_the_summary_shows_each_notebooks_own_figures_and_the_change(run, earlier):
     """Read from the tables, the summary's figures are the ones each notebook reports as its key figures."""
-    kf = {p.stem: json.loads(p.read_text()) for p in (run / "key_figures").glob("*.json")}
-    before = {p.stem: json.loads(p.read_text()) for p in (earlier / "key_figures").glob("*.json")}
+    kf = {p.stem: _values(run, p.stem) for p in (run / "key_figures").glob("*.json")}
+    before = {p.stem: _values(earlier, p.stem) for p in (earlier / "key_figures").glob("*.json")}
     figures = pd.read_csv(run / "tables" / "summary.csv").set_index("figure")
     value, previous = figures["value"], figures["previous"]
     assert value["customers"] == kf["data_overview"]["customers"]
-    assert value["gini"] == pytest.approx(kf["abc_pareto"]["gini (revenue)"], abs=1e-4)
-    assert value["top_10pct_share"] == pytest.approx(kf["abc_pareto"]["top 10% share"], abs=1e-4)
-    assert value["a_class_customers"] == kf["abc_pareto"]["A-class customers"]
-    assert previous["a_class_customers"] == before["abc_pareto"]["A-class customers"]
-    assert value["clv_book"] == pytest.approx(kf["clv"]["CLV of the book"], abs=1)
-    assert value["customers_at_risk"] == kf["churn"]["active customers likely to churn (p > 0.5)"]
-    assert value["value_at_risk"] == pytest.approx(kf["churn"]["value at risk"], abs=1)
-    assert value["overdue_share"] == pytest.approx(kf["payments"]["overdue share"], abs=1e-4)
-    assert value["overdue_receivables"] / value["overdue_share"] == pytest.approx(kf["payments"]["open receivables"])
-    assert value["dso"] == pytest.approx(kf["payments"]["DSO (days)"], abs=0.05)
-    assert previous["dso"] == pytest.approx(before["payments"]["DSO (days)"], abs=0.05)
+    assert value["gini"] == pytest.approx(kf["abc_pareto"]["gini"], abs=1e-4)
+    assert value["top_10pct_share"] == pytest.approx(kf["abc_pareto"]["top_10pct_share"], abs=1e-4)
+    assert value["a_class_customers"] == kf["abc_pareto"]["a_class_customers"]
+    assert previous["a_class_customers"] == before["abc_pareto"]["a_class_customers"]
+    assert value["clv_book"] == pytest.approx(kf["clv"]["clv_book"], abs=1)
+    assert value["customers_at_risk"] == kf["churn"]["at_risk_customers"]
+    assert value["value_at_risk"] == pytest.approx(kf["churn"]["value_at_risk"], abs=1)
+    assert value["overdue_share"] == pytest.approx(kf["payments"]["overdue_share"], abs=1e-4)
+    assert value["overdue_receivables"] / value["overdue_share"] == pytest.approx(kf["payments"]["open_receivables"])
+    assert value["dso"] == pytest.approx(kf["payments"]["dso"], abs=0.05)
+    assert previous["dso"] == pytest.approx(before["payments"]["dso"], abs=0.05)
     assert figures.at["dso", "change"] == pytest.approx(value["dso"] - previous["dso"])
     for severity in ("high", "medium", "low"):
-        assert value[f"alerts_{severity}"] == kf["monitoring"][f"{severity} alerts"]
+        assert value[f"alerts_{severity}"] == kf["monitoring"][f"alerts_{severity}"]
     # the earlier run had no data overview nor monitoring: their changes are not available
     assert previous[["customers", "revenue_12m", "alerts_high"]].isna().all()
     assert "Changes are against the previous run, as of 2026-09-30" in (run / "99_summary.html").read_text()

@@ -318,10 +318,11 @@ def test_introduction_names_the_previous_run_date(runs, figures):
 
 
 def test_key_figures_are_labelled_and_rounded(figures):
-    key = summary.key_figures(figures.reset_index(), texts("en"))
-    assert key["Customers"] == 6 and key["Revenue, last 12 months"] == 10200
-    assert key["Revenue share of the top 10% of customers"] == 0.41 and key["DSO (days)"] == 85.0
-    assert len(key) == len(summary._KEY_FIGURES)
+    key = summary.key_figures(figures.reset_index()).set_index("figure")
+    assert key.at["customers", "value"] == 6 and key.at["revenue_12m", "value"] == 10200
+    assert key.at["top_10pct_share", "value"] == 0.41 and key.at["dso", "value"] == 85.0
+    assert key.at["revenue_12m", "kind"] == "money.0" and key.at["top_10pct_share", "kind"] == "percent.1"
+    assert len(key) == 9
 
 
 # --- figures ----------------------------------------------------------------------------------------------
@@ -377,9 +378,17 @@ def _manifest() -> dict:
 
 def test_index_and_pdf_show_the_summary_first(monkeypatch, tmp_path):
     cfg = load_config(SAMPLE)
-    index = runner._index_html(cfg, _manifest(), {"summary": {"Customers": 6}})
+    figures = {"summary": {"customers": {"value": 6, "kind": "count", "label": "summary.figure.customers"},
+                           "revenue_12m": {"value": 13488074, "kind": "money.0", "label": "summary.figure.revenue_12m"},
+                           "margin_pct_12m": {"value": 0.2039, "kind": "percent.1",
+                                              "label": "summary.figure.margin_pct_12m"}}}
+    index = runner._index_html(cfg, _manifest(), figures)
     assert re.findall(r'<h2><a href="([^"]+)"', index) == ["99_summary.html", "00_data_overview.html",
                                                            "02_abc_pareto.html"]
+    assert "Revenue, last 12 months: <b>EUR 13,488,074</b>" in index and "Margin as % of revenue: <b>20.4%</b>" in index
+    italian = runner._index_html(cfg.model_copy(update={"language": "it"}), _manifest(), figures)
+    assert "Fatturato degli ultimi 12 mesi: <b>EUR 13.488.074</b>" in italian and "<b>20,4%</b>" in italian
+    assert "completato in" in italian and "cartella di lavoro Excel" in italian and "Clienti: <b>6</b>" in italian
     seen = {}
 
     def fake_print(pages, pdf_path, titles, title):
@@ -416,4 +425,4 @@ def test_notebook_on_a_run_of_a_subset_shows_what_there_is(tmp_path):
     saved = pd.read_csv(run / "tables" / "summary.csv")
     assert saved["figure"].tolist() == list(summary.FIGURES)
     key = json.loads((run / "key_figures" / "summary.json").read_text())
-    assert key == {"Revenue share of the top 10% of customers": 0.41}
+    assert key == {"top_10pct_share": {"value": 0.41, "kind": "percent.1", "label": "summary.figure.top_10pct_share"}}

@@ -29,6 +29,8 @@ from hypothesis import strategies as st  # noqa: E402
 from portfolio_kit.report import style, texts as texts_module  # noqa: E402
 from portfolio_kit.churn import ChurnModel  # noqa: E402
 from portfolio_kit.monitoring import diff_snapshots, evaluate_alerts, migration_matrix  # noqa: E402
+from portfolio_kit.data.schemas import key_figures_table  # noqa: E402
+from portfolio_kit.report.wording.monitoring import alerts_with_messages  # noqa: E402
 from portfolio_kit.report.texts import LANGUAGES, Markdown, Table, Texts, catalogue, texts  # noqa: E402
 
 IT, EN = texts("it"), texts("en")
@@ -199,11 +201,20 @@ def test_table_explicit_formats_and_rows(result):
 
 
 def test_key_figures_are_translated_and_written_by_kind():
-    figures = pd.DataFrame({"figure": ["net revenue", "first purchase", "customers", "unknown figure"],
-                            "value": pd.Series([33860205.08, "2023-10-31", 2000, 0.5], dtype=object)})
+    figures = key_figures_table({"net_revenue": (33860205.08, "money"), "first_purchase": ("2023-10-31", "date"),
+                                 "customers": (2000, "count"), "unknown_figure": (0.5, "percent"),
+                                 "late_payment_auc": (0.625, "ratio.2"), "compared_with": ("", "text")})
     shown = IT.key_figures(figures, "overview")
-    assert shown.data.index.tolist() == ["fatturato netto", "primo acquisto", "clienti", "unknown figure"]
-    assert shown.data.iloc[:, 0].tolist() == ["EUR 33.860.205,08", "31/10/2023", "2.000", "0,50"]
+    assert shown.data.index.tolist() == ["fatturato netto", "primo acquisto", "clienti", "Unknown figure",
+                                         "Late payment auc", "Compared with"]
+    assert shown.data.iloc[:, 0].tolist() == ["EUR 33.860.205,08", "31/10/2023", "2.000", "50,0%", "0,62", ""]
+
+
+def test_key_figures_need_identifiers_and_kinds():
+    with pytest.raises(ValueError, match="snake_case identifiers and a kind"):
+        key_figures_table({"net revenue": (1.0, "money")})
+    with pytest.raises(ValueError, match="snake_case identifiers and a kind"):
+        key_figures_table({"net_revenue": (1.0, "euros")})
 
 
 def test_table_repr_is_stable_plain_text_and_html_is_styled(result):
@@ -245,14 +256,15 @@ def test_alert_messages_in_italian():
     before = pd.DataFrame({"customer_id": ["1", "2"], "name": ["Alfa S.r.l.", "Beta S.p.A."], "rating": ["A", "BBB"],
                            "credit_limit": [100000.0, 5000.0], "segment": ["Champions", "Lost"]})
     after = before.assign(rating=["BB", "BBB"], credit_limit=[70000.0, 5000.0], segment=["At Risk", "Lost"])
-    alerts = evaluate_alerts(diff_snapshots(before, after), texts=IT).set_index("rule")["message"]
+    alerts = alerts_with_messages(evaluate_alerts(diff_snapshots(before, after)), IT).set_index("rule")["message"]
     assert alerts["credit_limit_cut"] == "Alfa S.r.l. (1): fido ridotto del 30%, da EUR 100.000 a EUR 70.000"
     assert alerts["rating_downgrade"] == "Alfa S.r.l. (1): rating declassato da A a BB (classi perse: 2)"
     assert alerts["segment_worse"] == "Alfa S.r.l. (1): Segmento peggiorato da 'Campioni' a 'A rischio'"
-    officers = evaluate_alerts(diff_snapshots(pd.DataFrame({"customer_id": ["3"], "officers": [None]}),
-                                              pd.DataFrame({"customer_id": ["3"], "officers": ["Anna Rossi"]})), texts=IT)
+    officers = alerts_with_messages(evaluate_alerts(diff_snapshots(
+        pd.DataFrame({"customer_id": ["3"], "officers": [None]}),
+        pd.DataFrame({"customer_id": ["3"], "officers": ["Anna Rossi"]}))), IT)
     assert officers["message"].tolist() == ["3: esponenti aziendali cambiati da 'n.d.' a 'Anna Rossi'"]
-    english = evaluate_alerts(diff_snapshots(before, after)).set_index("rule")["message"]
+    english = alerts_with_messages(evaluate_alerts(diff_snapshots(before, after))).set_index("rule")["message"]
     assert english["credit_limit_cut"] == "Alfa S.r.l. (1): credit limit cut by 30%, from 100000 to 70000"
 
 

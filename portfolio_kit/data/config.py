@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from portfolio_kit.data.schemas import TABLES
 
-__all__ = ["ConfigError", "ReadOptions", "TableConfig", "PortfolioConfig", "load_config"]
+__all__ = ["ConfigError", "ReadOptions", "TableConfig", "EngineOptions", "PortfolioConfig", "load_config", "RAW_ROWS_LIMIT",
+           "engine_for_rows"]
 
 
 class ConfigError(ValueError):
@@ -61,6 +62,11 @@ class TableConfig(ReadOptions):
 
 
 RAW_ROWS_LIMIT = 2_000_000  # raw rows per table a notebook holds in pandas by default
+
+
+def engine_for_rows(rows: int, limit: int = RAW_ROWS_LIMIT) -> str:
+    """The ``auto`` engine's one rule: pandas for at most ``limit`` raw rows, DuckDB above."""
+    return "pandas" if rows <= limit else "duckdb"
 
 
 class EngineOptions(BaseModel):

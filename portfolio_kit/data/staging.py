@@ -1,7 +1,7 @@
 """Large clients: validate exports chunk by chunk into canonical Parquet, keep a seeded sample in memory.
 
 When a raw table (transactions, invoices) has more rows than the config's ``engine.raw_rows_limit`` (or the
-engine is set to ``duckdb``/``spark``), :func:`portfolio_kit.data.io.load_portfolio` does not build it in pandas.
+engine is set to ``duckdb``/``spark``), :func:`portfolio_kit.data.portfolio.load_portfolio` does not build it in pandas.
 Instead each file is read in chunks of :data:`CHUNK_ROWS` rows, every chunk goes through the same parsing and
 checks as small files (same messages, same file line numbers), and the canonical rows (as of the analysis
 date) are written as Parquet files into a staging folder. Aggregations over all rows then run on an engine
@@ -31,12 +31,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from portfolio_kit import __version__
-from portfolio_kit.data.config import PortfolioConfig, ReadOptions
-from portfolio_kit.data.io import (DataQualityReport, Problem, _as_of_cut, _canonicalise, _check_keys, _Collector,
-                                   _cross_checks, _files, _fill_due_dates, _sniff_separator, file_sha256,
-                                   read_table)
+from portfolio_kit.data.config import PortfolioConfig, ReadOptions, engine_for_rows
+from portfolio_kit.data.exports import (Collector, DataQualityReport, Problem, as_of_cut, canonicalise, check_keys,
+                                        cross_checks, file_sha256, fill_due_dates, read_table, sniff_separator,
+                                        table_files)
 
-__all__ = ["RAW_TABLES", "CHUNK_ROWS", "StagedTables", "parquet_rows", "raw_row_count", "needs_staging",
+__all__ = ["RAW_TABLES", "CHUNK_ROWS", "StagedTables", "parquet_rows", "raw_row_count", "client_engine",
            "stage_tables", "sample_rows"]
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def raw_row_count(cfg: PortfolioConfig, table: str) -> int:
     if table not in cfg.tables:
         return 0
     total = 0
-    for path in _files(table, cfg.tables[table].path, _Collector(DataQualityReport(), table, "")):
+    for path in table_files(table, cfg.tables[table].path, Collector(DataQualityReport(), table, "")):
         if not path.is_file():
             continue
         fmt = _format(path, cfg.read_options(table))
@@ -85,18 +85,19 @@ def raw_row_count(cfg: PortfolioConfig, table: str) -> int:
     return total
 
 
-def needs_staging(cfg: PortfolioConfig) -> bool:
-    """True when the raw tables are validated into Parquet instead of pandas (see the module docstring)."""
-    if cfg.engine.name in ("duckdb", "spark"):
-        return True
-    if cfg.engine.name == "pandas":
-        return False
-    return any(raw_row_count(cfg, t) > cfg.engine.raw_rows_limit for t in RAW_TABLES)
+def client_engine(cfg: PortfolioConfig) -> str:
+    """The engine of a client's aggregations over raw rows, decided once per load: the config's ``engine.name``,
+    or for ``auto`` :func:`~portfolio_kit.data.config.engine_for_rows` of its largest raw table (estimated from
+    the files' sizes, without reading them). Any engine but pandas stages the raw tables to Parquet."""
+    if cfg.engine.name != "auto":
+        return cfg.engine.name
+    largest = max((raw_row_count(cfg, t) for t in RAW_TABLES if t in cfg.tables), default=0)
+    return engine_for_rows(largest, cfg.engine.raw_rows_limit)
 
 
 # --- reading in chunks -----------------------------------------------------------------------------------
 
-def _encoding(path: Path, opts: ReadOptions, out: _Collector) -> str:
+def _encoding(path: Path, opts: ReadOptions, out: Collector) -> str:
     """The file's encoding: the config's, else UTF-8 (with or without BOM) if every byte decodes, else cp1252."""
     if opts.encoding:
         return opts.encoding
@@ -112,7 +113,7 @@ def _encoding(path: Path, opts: ReadOptions, out: _Collector) -> str:
     return "utf-8-sig"
 
 
-def _chunks(path: Path, opts: ReadOptions, out: _Collector):
+def _chunks(path: Path, opts: ReadOptions, out: Collector):
     """Yield ``(frame, options used)`` chunks indexed by file line (CSV, Excel) or row number (Parquet)."""
     fmt = _format(path, opts)
     if not path.is_file():
@@ -137,7 +138,7 @@ def _chunks(path: Path, opts: ReadOptions, out: _Collector):
     if not head.strip():
         out.add("error", "file is empty: expected a header line and data rows")
         return
-    sep = opts.sep or _sniff_separator(head)
+    sep = opts.sep or sniff_separator(head)
     decimal = opts.decimal or ("," if sep == ";" else ".")
     used = opts.model_copy(update={"format": fmt, "sep": sep, "decimal": decimal,
                                    "thousands": opts.thousands or ("." if decimal == "," else None)})
@@ -219,22 +220,22 @@ def _stage_table(cfg: PortfolioConfig, table: str, customers: pd.DataFrame | Non
     totals = _Totals(table, "date" if table == "transactions" else "issue_date")
     written: list[Path] = []
     (folder / table).mkdir(parents=True, exist_ok=True)
-    for path in _files(table, tcfg.path, _Collector(report, table, str(tcfg.path))):
-        out = _Collector(report, table, path.name)
+    for path in table_files(table, tcfg.path, Collector(report, table, str(tcfg.path))):
+        out = Collector(report, table, path.name)
         for raw, used in _chunks(path, opts, out):
-            frame = _canonicalise(table, raw, used, tcfg.columns, out)
+            frame = canonicalise(table, raw, used, tcfg.columns, out)
             if frame is None:
                 break  # a missing column is reported once per file
             if table != "invoices":
-                _check_keys(table, frame, out)
+                check_keys(table, frame, out)
             tables = {table: frame.assign(_file=path.name, _line=frame.index)}
             if customers is not None:
                 tables["customers"] = customers
             if table == "invoices":
-                _fill_due_dates(tables, report)
-            _cross_checks(tables, as_of, report)
+                fill_due_dates(tables, report)
+            cross_checks(tables, as_of, report)
             totals.add(tables[table], path.name)
-            kept = _as_of_cut(tables, as_of)[table]
+            kept = as_of_cut(tables, as_of)[table]
             if table == "transactions":
                 kept = kept.assign(is_return=kept["amount"] < 0)
             target = folder / table / f"part-{len(written):05d}.parquet"
@@ -254,7 +255,7 @@ def _input_key(cfg: PortfolioConfig) -> str:
     for table in ("customers", *RAW_TABLES):
         if table not in cfg.tables:
             continue
-        for path in _files(table, cfg.tables[table].path, _Collector(DataQualityReport(), table, "")):
+        for path in table_files(table, cfg.tables[table].path, Collector(DataQualityReport(), table, "")):
             digest.update(f"{path}|{file_sha256(path) if path.is_file() else ''}|".encode())
     return digest.hexdigest()
 

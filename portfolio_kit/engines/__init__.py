@@ -43,7 +43,7 @@ from types import ModuleType
 import pandas as pd
 
 from portfolio_kit import clv, concentration, overview, payments, segmentation
-from portfolio_kit.data.config import RAW_ROWS_LIMIT
+from portfolio_kit.data.config import RAW_ROWS_LIMIT, engine_for_rows
 from portfolio_kit.payments.receivables import DEFAULT_EDGES
 from portfolio_kit.data.staging import parquet_rows
 
@@ -127,7 +127,7 @@ def choose_engine(rows: Rows, engine: str = "auto", max_rows: int = RAW_ROWS_LIM
         return "pandas"
     if is_spark_frame(rows):
         return "spark"
-    return "pandas" if row_count(rows) <= max_rows else "duckdb"
+    return engine_for_rows(row_count(rows), max_rows)
 
 
 def _engine_module(name: str) -> ModuleType:

@@ -565,7 +565,7 @@ def _ledger(spark: SparkSession, invoices, as_of_day: int) -> Source:
     checks = [
         (issue.isNull(), "column 'issue_date' is empty for {n} invoice(s) ({ids}): expected a date"),
         (due.isNull(), "column 'due_date' is empty for {n} invoice(s) ({ids}): expected a date; fill it from the "
-                       "customer's payment terms (portfolio_kit.data.io does this on load) or drop those invoices"),
+                       "customer's payment terms (portfolio_kit.data does this on load) or drop those invoices"),
         (amount.isNull(), "column 'amount' is empty for {n} invoice(s) ({ids}): expected a number"),
         (F.col("customer_id").isNull(), "column 'customer_id' is empty for {n} invoice(s) ({ids}): expected a "
                                         "customer identifier"),

@@ -6,7 +6,7 @@ Rules
 -----
 as of a date
     Invoices issued after ``as_of`` are set aside; payments dated after it are not yet made (the invoice is
-    open at ``as_of``), as in :mod:`portfolio_kit.data.io`.
+    open at ``as_of``), as in :mod:`portfolio_kit.data.exports`.
 partial payments
     ``paid_amount`` below ``amount`` with a ``paid_date``: that amount was received on that date and the rest
     stays open. ``paid_amount`` without a ``paid_date`` (a payment on account of unknown date) reduces the open
@@ -24,10 +24,10 @@ credit notes
     holds the net amount. They are left out of lateness measures and models (they are not payments owed).
 
 Bad input raises ``ValueError`` naming the column and the first invoices concerned: missing columns, values
-that are not dates or numbers, empty issue or due dates (:mod:`portfolio_kit.data.io` fills due dates from the
+that are not dates or numbers, empty issue or due dates (:mod:`portfolio_kit.data.exports` fills due dates from the
 customer's payment terms on load), due or payment dates before the issue date, and paid amounts above the
 invoice amount or of the opposite sign. Uniqueness of ``invoice_id`` is checked on load by
-:mod:`portfolio_kit.data.io`, not here.
+:mod:`portfolio_kit.data.exports`, not here.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def checked_columns(invoices: pd.DataFrame) -> dict[str, np.ndarray]:
 
     fail(out["issue"] == NEVER, "invoices: column 'issue_date' is empty for {n} invoice(s) ({ids}): expected a date")
     fail(out["due"] == NEVER, "invoices: column 'due_date' is empty for {n} invoice(s) ({ids}): expected a date; "
-                              "fill it from the customer's payment terms (portfolio_kit.data.io does this on load) or "
+                              "fill it from the customer's payment terms (portfolio_kit.data does this on load) or "
                               "drop those invoices")
     fail(np.isnan(out["amount"]), "invoices: column 'amount' is empty for {n} invoice(s) ({ids}): expected a number")
     fail(invoices["customer_id"].isna().to_numpy(), "invoices: column 'customer_id' is empty for {n} invoice(s) "

@@ -17,7 +17,7 @@ import pandas as pd
 
 from portfolio_kit import __version__
 from portfolio_kit.data.config import ConfigError, load_config
-from portfolio_kit.data.io import DataValidationError, check_portfolio
+from portfolio_kit.data import DataValidationError, check_portfolio
 from portfolio_kit.runner.suite import (DEFAULT_REPORTS, NOTEBOOKS_DIR, RunError, RunFailed, discover_notebooks,
                                         list_runs, notebook_parameters, reports_root, run_suite)
 from portfolio_kit.report.texts import LANGUAGES

@@ -46,7 +46,8 @@ from traitlets import CaselessStrEnum
 
 from portfolio_kit.report.browser import chromium_version, find_chromium, print_report_pdf
 from portfolio_kit.data.config import PortfolioConfig
-from portfolio_kit.data.io import DataValidationError, check_portfolio, file_sha256
+from portfolio_kit.data.exports import DataValidationError, file_sha256
+from portfolio_kit.data.portfolio import check_portfolio
 from portfolio_kit.monitoring import parse_alert_rules
 from portfolio_kit.report.texts import LANGUAGES, texts
 from portfolio_kit.report.tables import read_key_figures, write_workbook
@@ -405,7 +406,7 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
     (headless Chromium, see :func:`~portfolio_kit.report.browser.print_report_pdf`) inside the run before it is
     moved into place.
 
-    Raises :class:`ParameterError` or :class:`~portfolio_kit.data.io.DataValidationError` before anything runs
+    Raises :class:`ParameterError` or :class:`~portfolio_kit.data.exports.DataValidationError` before anything runs
     for bad parameters or bad data, :class:`~portfolio_kit.report.browser.ChromiumNotFound` likewise when ``pdf``
     is asked without Chromium, and :class:`RunFailed` (after keeping ``<run_id>.failed/``) when a notebook
     or the PDF fails.

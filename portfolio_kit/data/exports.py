@@ -1,0 +1,453 @@
+"""Read a client's export files and check them, file by file and across tables.
+
+Files are read as the config says (CSV, Excel, Parquet; separator, decimal and thousands marks, encoding,
+date format), with detection where the config is silent: ``;``-separated files default to decimal comma,
+encodings fall back from UTF-8 (with or without BOM) to Windows-1252, date formats are chosen by what
+parses (day first when ambiguous). Client columns are renamed by the config's column map; extra columns are
+kept. Input files are only ever read.
+
+Every problem is collected (:class:`Collector`) before anything is raised, each naming the file, the line(s),
+the column and what was expected. Errors stop the load (:class:`DataValidationError` lists them all);
+warnings are reported:
+
+errors
+    missing or empty file, unreadable encoding, missing required column, unparseable number or date,
+    empty key, duplicate key, invoice of an unknown customer, due date before issue date, payment before
+    issue, paid amount above the invoice amount.
+warnings
+    transactions or snapshots of unknown customers; invoices without a due date (due date = issue date +
+    the customer's payment terms when known, else an error); rows dated after the as-of date (set aside:
+    an analysis as of a date sees only what was known then; payments after it leave the invoice open).
+notes
+    returns and credit notes (negative amounts) are kept and flagged in ``is_return``.
+
+The whole portfolio is put together in :mod:`portfolio_kit.data.portfolio`; large exports are read in chunks
+by :mod:`portfolio_kit.data.staging` with the same parsing and checks.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import glob
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from portfolio_kit.data.config import PortfolioConfig, ReadOptions
+from portfolio_kit.data.schemas import TABLE_KEYS, TABLES, columns
+
+__all__ = ["Problem", "DataQualityReport", "DataValidationError", "Collector", "read_table", "sniff_separator",
+           "canonicalise", "check_keys", "table_files", "load_table", "cross_checks", "fill_due_dates", "as_of_cut",
+           "empty_table", "table_summary", "file_sha256"]
+
+log = logging.getLogger(__name__)
+
+_DATE_FORMATS = ("%d/%m/%Y", "ISO8601", "%d.%m.%Y", "%d-%m-%Y", "%m/%d/%Y", "%Y%m%d", "%d/%m/%y")
+_ENCODINGS = ("utf-8-sig", "cp1252")
+_SEPARATORS = ";,\t|"
+_MAX_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One data-quality finding: where it is (file, lines, column) and what was expected."""
+
+    severity: str  # "error", "warning" or "note"
+    table: str
+    file: str
+    message: str
+    column: str | None = None
+    rows: tuple[int, ...] = ()
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:_MAX_ROWS_SHOWN])
+            more = len(self.rows) - _MAX_ROWS_SHOWN
+            where += f", {'line' if len(self.rows) == 1 else 'lines'} {shown}"
+            where += f" and {more} more" if more > 0 else ""
+        if self.column:
+            where += ", column " + " -> ".join(f"'{part}'" for part in self.column.split(" -> "))
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class DataQualityReport:
+    """What was loaded (rows, date ranges, customers, revenue per table) and every problem found."""
+
+    problems: list[Problem] = field(default_factory=list)
+    summary: list[dict] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def problems_table(self) -> pd.DataFrame:
+        """One row per problem: severity, table, file, column, lines, rows affected, message."""
+        return pd.DataFrame(
+            [{"severity": p.severity, "table": p.table, "file": p.file, "column": p.column,
+              "lines": ", ".join(map(str, p.rows[:_MAX_ROWS_SHOWN])), "rows_affected": len(p.rows),
+              "message": p.message} for p in self.problems],
+            columns=["severity", "table", "file", "column", "lines", "rows_affected", "message"],
+        )
+
+    def summary_table(self) -> pd.DataFrame:
+        """One row per loaded table: rows, customers, first and last date, total amount."""
+        return pd.DataFrame(self.summary, columns=["table", "files", "rows", "customers", "first_date",
+                                                   "last_date", "amount"])
+
+
+class DataValidationError(ValueError):
+    """The client's data have errors; ``report`` holds them all (and the warnings)."""
+
+    def __init__(self, report: DataQualityReport):
+        self.report = report
+        errors = report.errors
+        lines = "\n".join(f"  - {p}" for p in errors)
+        super().__init__(f"{len(errors)} data error{'s' if len(errors) != 1 else ''} found:\n{lines}")
+
+
+class Collector:
+    """Collects problems for one file, so every check says where it looked."""
+
+    def __init__(self, report: DataQualityReport, table: str, file: str):
+        self.report, self.table, self.file = report, table, file
+
+    def add(self, severity: str, message: str, column: str | None = None, rows=()) -> None:
+        self.report.problems.append(
+            Problem(severity, self.table, self.file, message, column, tuple(int(r) for r in rows)))
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+def sniff_separator(text: str) -> str:
+    head = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(head, delimiters=_SEPARATORS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _read_text(path: Path, encoding: str | None, out: Collector) -> str | None:
+    raw = path.read_bytes()
+    for enc in [encoding] if encoding else _ENCODINGS:
+        try:
+            text = raw.decode(enc)
+        except (UnicodeDecodeError, LookupError) as exc:
+            if encoding:
+                line = raw[: getattr(exc, "start", 0)].count(b"\n") + 1
+                out.add("error", f"cannot be read as {encoding} (first bad byte on line {line}); "
+                                 "set 'encoding' in the config (e.g. cp1252 or latin-1 for older exports)")
+                return None
+            continue
+        if not encoding and enc != _ENCODINGS[0]:
+            out.add("warning", f"not valid UTF-8: read as {enc} (set 'encoding' in the config to silence this)")
+        return text.lstrip("\ufeff")
+    return None  # unreachable: cp1252 decodes nearly everything; kept for clarity
+
+
+def read_table(path: Path, options: ReadOptions, out: Collector) -> tuple[pd.DataFrame, ReadOptions] | None:
+    """Read one export as text cells (CSV) or typed cells (Excel, Parquet), indexed by its line number.
+
+    Returns the frame and the read options actually used (detected ones filled in), or ``None`` after
+    recording an error (missing, empty or unreadable file).
+    """
+    if not path.is_file():
+        out.add("error", "file not found")
+        return None
+    fmt = options.format or {".xlsx": "excel", ".xlsm": "excel", ".xls": "excel",
+                             ".parquet": "parquet", ".pq": "parquet"}.get(path.suffix.lower(), "csv")
+    used = options.model_copy(update={"format": fmt})
+    if fmt == "parquet":
+        frame = pd.read_parquet(path)
+        frame.index = np.arange(1, len(frame) + 1)
+    elif fmt == "excel":
+        try:
+            frame = pd.read_excel(path, sheet_name=options.sheet or 0, dtype=object)
+        except (ValueError, KeyError) as exc:
+            out.add("error", f"cannot be read as Excel: {exc}")
+            return None
+        frame.index = np.arange(2, len(frame) + 2)  # sheet row numbers: row 1 is the header
+    else:
+        text = _read_text(path, options.encoding, out)
+        if text is None:
+            return None
+        if not text.strip():
+            out.add("error", "file is empty: expected a header line and data rows")
+            return None
+        sep = options.sep or sniff_separator(text)
+        decimal = options.decimal or ("," if sep == ";" else ".")
+        used = used.model_copy(update={"sep": sep, "decimal": decimal,
+                                       "thousands": options.thousands or ("." if decimal == "," else None)})
+        from io import StringIO
+        frame = pd.read_csv(StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                            skipinitialspace=True)
+        frame.index = np.arange(2, len(frame) + 2)  # file line numbers: line 1 is the header
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame, used
+
+
+# --- parsing cells ---------------------------------------------------------------------------------------
+
+def _blank(s: pd.Series) -> pd.Series:
+    if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+        return s.isna()  # typed cells (Parquet, Excel numbers and dates) are blank only when missing
+    return s.isna() | s.astype("string").str.strip().eq("")
+
+
+def _parse_ids(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(s) or (s.dtype == object and s.map(lambda v: isinstance(v, float)).any()):
+        # Excel/Parquet hand integer codes over as floats: 123.0 -> "123"
+        s = s.map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else v)
+    out = s.astype("string").str.strip()
+    return out.mask(out.eq(""))
+
+
+def _parse_numbers(s: pd.Series, opts: ReadOptions) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(s):
+        return s.astype(float)
+    is_text = s.map(lambda v: isinstance(v, str)) if s.dtype == object else pd.Series(True, index=s.index)
+    typed = pd.to_numeric(s.where(~is_text), errors="coerce")
+    text = s.where(is_text).astype("string").str.strip().str.replace(r"[€$£\s]|EUR|USD", "", regex=True)
+    if opts.thousands:
+        text = text.str.replace(opts.thousands, "", regex=False)
+    if opts.decimal and opts.decimal != ".":
+        text = text.str.replace(opts.decimal, ".", regex=False)
+    return typed.fillna(pd.to_numeric(text, errors="coerce").astype(float)).astype(float)
+
+
+def _parse_dates(s: pd.Series, opts: ReadOptions) -> tuple[pd.Series, str]:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.dt.tz_localize(None) if s.dt.tz else s, "typed"
+    is_stamp = (s.map(lambda v: hasattr(v, "isoformat") or isinstance(v, np.datetime64)) if s.dtype == object
+                else pd.Series(False, index=s.index))  # Excel cells may hold real dates among text
+    typed = pd.to_datetime(s.where(is_stamp), errors="coerce")
+    text = s.where(~is_stamp).astype("string").str.strip()
+    codes, distinct = pd.factorize(text.mask(text.eq("")))  # dates repeat: parse each distinct text once
+    rows_per_text = np.bincount(codes[codes >= 0], minlength=len(distinct))
+    candidates = [opts.date_format] if opts.date_format else list(_DATE_FORMATS)
+    best, best_fmt, best_count = None, candidates[0], -1
+    for fmt in candidates:
+        parsed = pd.to_datetime(pd.Series(distinct, dtype="string"), format=fmt, errors="coerce")
+        count = rows_per_text[parsed.notna().to_numpy()].sum()
+        if count > best_count:
+            best, best_fmt, best_count = parsed, fmt, count
+    values = np.append(best.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))[codes]  # -1: NaT
+    return typed.fillna(pd.Series(values, index=s.index)).astype("datetime64[ns]"), best_fmt
+
+
+_EXPECTED = {"float": "a number", "date": "a date", "id": "an identifier", "str": "text"}
+
+
+def canonicalise(table: str, frame: pd.DataFrame, opts: ReadOptions, colmap: dict[str, str],
+                  out: Collector) -> pd.DataFrame | None:
+    """Rename, check required columns, parse every canonical column; extra columns are kept as they are."""
+    rename = {c: colmap.get(c, colmap.get(c.strip(), c)) for c in frame.columns}
+    frame = frame.rename(columns=rename)
+    client_name = {canon: client for client, canon in rename.items()}
+    missing = [c for c in columns(table, required=True) if c not in frame.columns]
+    if missing:
+        wanted = ", ".join(f"{c!r}" for c in missing)
+        out.add("error", f"missing required column(s) {wanted}; the file has {list(client_name.values())}. "
+                         f"Map the client's names in the config under tables.{table}.columns")
+        return None
+    if frame.empty:
+        out.add("error", "file has a header but no data rows")
+        return None
+    canonical = set(columns(table))
+    for extra in (c for c in frame.columns if c not in canonical and frame[c].dtype != object):
+        if pd.api.types.is_string_dtype(frame[extra]):
+            frame[extra] = frame[extra].mask(frame[extra].str.strip().eq(""))  # empty cell = missing
+    for col in TABLES[table]:
+        name = col.name
+        label = name if client_name.get(name, name) == name else f"{client_name[name]} -> {name}"
+        if name not in frame.columns:
+            frame[name] = pd.Series(pd.NA if col.kind in ("str", "id") else np.nan, index=frame.index,
+                                    dtype="string" if col.kind in ("str", "id") else
+                                    ("datetime64[ns]" if col.kind == "date" else float))
+            continue
+        raw = frame[name]
+        blank = _blank(raw)
+        if col.kind == "id":
+            frame[name] = _parse_ids(raw)
+        elif col.kind == "str":
+            frame[name] = raw.astype("string").str.strip().mask(blank)
+        elif col.kind == "float":
+            frame[name] = _parse_numbers(raw, opts)
+        else:
+            frame[name], fmt = _parse_dates(raw, opts)
+        bad = frame[name].isna() & ~blank
+        if bad.any():
+            examples = ", ".join(repr(str(v)) for v in raw[bad].unique()[:3])
+            hint = f" in the format {fmt!r}" if col.kind == "date" and fmt != "typed" else ""
+            hint += f" with decimal mark {opts.decimal!r}" if col.kind == "float" and opts.decimal else ""
+            out.add("error", f"expected {_EXPECTED[col.kind]}{hint}, got {examples}", label, raw.index[bad])
+        if col.required and not col.nullable and blank.any():
+            out.add("error", "empty cell: a value is required", label, raw.index[blank])
+    return frame
+
+
+def check_keys(table: str, frame: pd.DataFrame, out: Collector) -> None:
+    key = list(TABLE_KEYS[table])
+    if not key:
+        return
+    dup = frame.duplicated(key, keep=False) & frame[key].notna().all(axis=1)
+    if dup.any():
+        values = ", ".join(repr(" / ".join(map(str, v))) for v in frame.loc[dup, key].drop_duplicates()
+                           .head(3).itertuples(index=False))
+        out.add("error", f"duplicate key {' + '.join(key)}: {values}; each must appear once", " + ".join(key),
+                frame.index[dup])
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (an input's fingerprint: run manifests, the staging cache key)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def table_files(table: str, path: Path, out: Collector) -> list[Path]:
+    if any(ch in str(path) for ch in "*?["):
+        found = sorted(Path(p) for p in glob.glob(str(path)))
+        if not found:
+            out.add("error", "no file matches this pattern")
+        return found
+    return [path]
+
+
+def load_table(cfg: PortfolioConfig, table: str, report: DataQualityReport) -> pd.DataFrame | None:
+    tcfg = cfg.tables[table]
+    opts = cfg.read_options(table)
+    frames = []
+    for path in table_files(table, tcfg.path, Collector(report, table, str(tcfg.path))):
+        out = Collector(report, table, path.name)
+        got = read_table(path, opts, out)
+        if got is None:
+            continue
+        raw, used = got
+        if table == "snapshots" and "snapshot_date" not in tcfg.columns.values() and tcfg.snapshot_date_from_filename:
+            match = re.search(tcfg.snapshot_date_from_filename, path.name)
+            if not match:
+                out.add("error", f"file name does not match {tcfg.snapshot_date_from_filename!r}: "
+                                 "cannot tell the snapshot date")
+                continue
+            raw["snapshot_date"] = match.group(1)
+        frame = canonicalise(table, raw, used, tcfg.columns, out)
+        if frame is None:
+            continue
+        check_keys(table, frame, out)
+        frames.append(frame.assign(_file=path.name, _line=frame.index))
+    if not frames:
+        return None
+    frame = pd.concat(frames, ignore_index=True)
+    if len(frames) > 1:  # keys across files (e.g. the same snapshot date in two files)
+        check_keys(table, frame.set_index("_line"), Collector(report, table, str(tcfg.path)))
+    return frame
+
+
+# --- cross-table checks ----------------------------------------------------------------------------------
+
+def _where(frame: pd.DataFrame, mask: pd.Series) -> tuple[str, np.ndarray]:
+    files = frame.loc[mask, "_file"].unique()
+    return (files[0] if len(files) == 1 else ", ".join(map(str, files))), frame.loc[mask, "_line"].to_numpy()
+
+
+def _flag(report, table, frame, mask, severity, message, column=None):
+    if mask.any():
+        file, lines = _where(frame, mask)
+        report.problems.append(Problem(severity, table, file, message, column, tuple(int(x) for x in lines)))
+
+
+def cross_checks(t: dict[str, pd.DataFrame], as_of: pd.Timestamp, report: DataQualityReport) -> None:
+    known = pa.array(t["customers"]["customer_id"].dropna().astype(str), pa.string()) if "customers" in t else None
+    for table in ("transactions", "invoices", "snapshots"):
+        if table not in t or known is None:
+            continue
+        ids = pa.array(t[table]["customer_id"].astype("string"), pa.string())  # Arrow's hash join: fast at 1M+ rows
+        found = pc.fill_null(pc.is_in(ids, value_set=known), False).to_numpy(zero_copy_only=False)
+        unknown = pd.Series(~found, index=t[table].index) & t[table]["customer_id"].notna()
+        severity = "error" if table == "invoices" else "warning"
+        what = "must" if table == "invoices" else "should"
+        examples = ", ".join(repr(v) for v in t[table].loc[unknown, "customer_id"].unique()[:3])
+        _flag(report, table, t[table], unknown, severity,
+              f"customer_id not in the customers table (e.g. {examples}); every row {what} refer to a known "
+              "customer", "customer_id")
+    if "transactions" in t:
+        tx = t["transactions"]
+        _flag(report, "transactions", tx, tx["amount"] < 0, "note",
+              "negative amounts (returns or credit notes): kept and flagged in is_return", "amount")
+    for table, date_col in (("transactions", "date"), ("invoices", "issue_date"), ("snapshots", "snapshot_date")):
+        if table in t:
+            _flag(report, table, t[table], t[table][date_col] > as_of, "warning",
+                  f"dated after the as-of date {as_of.date()}: set aside for this analysis", date_col)
+    if "invoices" in t:
+        inv = t["invoices"]
+        _flag(report, "invoices", inv, inv["due_date"] < inv["issue_date"], "error",
+              "due date before issue date", "due_date")
+        _flag(report, "invoices", inv, inv["paid_date"] < inv["issue_date"], "error",
+              "paid before the invoice was issued", "paid_date")
+        over = inv["paid_amount"].abs() > inv["amount"].abs() + 0.005
+        _flag(report, "invoices", inv, over, "error", "paid amount above the invoice amount", "paid_amount")
+
+
+def fill_due_dates(t: dict[str, pd.DataFrame], report: DataQualityReport) -> None:
+    inv = t["invoices"]
+    no_due = inv["due_date"].isna() & inv["issue_date"].notna()
+    if not no_due.any():
+        return
+    terms = (inv["customer_id"].map(t["customers"].set_index("customer_id")["payment_terms_days"])
+             if "customers" in t else pd.Series(np.nan, index=inv.index))
+    fillable = no_due & terms.notna()
+    inv.loc[fillable, "due_date"] = inv.loc[fillable, "issue_date"] + pd.to_timedelta(terms[fillable], unit="D")
+    _flag(report, "invoices", inv, fillable, "warning",
+          "no due date: set to issue date + the customer's payment terms", "due_date")
+    _flag(report, "invoices", inv, no_due & ~fillable, "error",
+          "no due date and no payment terms for the customer: expected a date", "due_date")
+
+
+def as_of_cut(t: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """What was known at the as-of date: later rows set aside, later payments not yet made."""
+    out = dict(t)
+    if "transactions" in t:
+        out["transactions"] = t["transactions"][t["transactions"]["date"] <= as_of]
+    if "snapshots" in t:
+        out["snapshots"] = t["snapshots"][t["snapshots"]["snapshot_date"] <= as_of]
+    if "invoices" in t:
+        inv = t["invoices"][t["invoices"]["issue_date"] <= as_of].copy()
+        later = inv["paid_date"] > as_of
+        inv.loc[later, "paid_date"] = pd.NaT
+        inv.loc[later, "paid_amount"] = np.nan
+        out["invoices"] = inv
+    return out
+
+
+def empty_table(table: str) -> pd.DataFrame:
+    kinds = {"id": "string", "str": "string", "float": float, "date": "datetime64[ns]"}
+    return pd.DataFrame({c.name: pd.Series(dtype=kinds[c.kind]) for c in TABLES[table]})
+
+
+def table_summary(table: str, frame: pd.DataFrame, files: int) -> dict:
+    date_col = {"transactions": "date", "invoices": "issue_date", "snapshots": "snapshot_date",
+                "customers": "since"}[table]
+    dates = frame[date_col].dropna()
+    return {"table": table, "files": files, "rows": len(frame), "customers": frame["customer_id"].nunique(),
+            "first_date": dates.min() if len(dates) else pd.NaT, "last_date": dates.max() if len(dates) else pd.NaT,
+            "amount": float(frame["amount"].sum()) if "amount" in frame else np.nan}

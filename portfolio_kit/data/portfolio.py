@@ -1,0 +1,158 @@
+"""A client's portfolio: the canonical tables as of a date, loaded and checked in one pass.
+
+:func:`load_portfolio` reads every table of the config (:mod:`portfolio_kit.data.exports`), checks it and
+across tables, sets aside what came after the as-of date and returns a :class:`Portfolio`; bad data raise
+:class:`~portfolio_kit.data.exports.DataValidationError` with every problem at once. The engine that
+aggregates raw rows is decided here, once (:func:`~portfolio_kit.data.staging.client_engine`), and recorded
+on the portfolio: above the config's ``engine.raw_rows_limit`` the raw tables are staged to Parquet
+(:mod:`portfolio_kit.data.staging`) and the notebooks hold a seeded sample of customers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from portfolio_kit.data.config import PortfolioConfig, load_config
+from portfolio_kit.data.exports import (DataQualityReport, DataValidationError, as_of_cut, cross_checks, empty_table,
+                                        fill_due_dates, load_table, table_summary)
+from portfolio_kit.data.schemas import TABLES
+from portfolio_kit.data.staging import RAW_TABLES, client_engine, parquet_rows, sample_rows, stage_tables
+
+__all__ = ["Portfolio", "check_portfolio", "load_portfolio", "pseudonymise"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Portfolio:
+    """The canonical tables of one client as of a date, plus the data-quality report of the load."""
+
+    customers: pd.DataFrame
+    transactions: pd.DataFrame
+    invoices: pd.DataFrame
+    snapshots: pd.DataFrame
+    as_of: pd.Timestamp
+    report: DataQualityReport
+    config: PortfolioConfig | None = None
+    #: Large clients (:mod:`portfolio_kit.data.staging`): the canonical Parquet files of the raw tables, and the
+    #: share of customers whose raw rows ``transactions``/``invoices`` hold (1.0: all of them).
+    files: dict[str, list[Path]] = field(default_factory=dict)
+    sample_share: dict[str, float] = field(default_factory=dict)
+    engine: str = "pandas"
+
+    def rows(self, table: str) -> pd.DataFrame | list[Path]:
+        """All raw rows of ``table`` for :mod:`portfolio_kit.engines`: the staged files, else the frame."""
+        return self.files.get(table) or getattr(self, table)
+
+    def count(self, table: str) -> int:
+        """Rows of ``table`` as of the analysis date: all of them, also when only a sample is in memory."""
+        if table in self.files:
+            return parquet_rows(self.files[table])
+        return len(getattr(self, table))
+
+    @property
+    def sampled(self) -> bool:
+        """True when the in-memory raw rows are a sample of the customers (see ``sample_share``)."""
+        return any(share < 1.0 for share in self.sample_share.values())
+
+
+def check_portfolio(cfg: PortfolioConfig, *, rows: bool = True) -> tuple[Portfolio | None, DataQualityReport]:
+    """Load and validate every table of the config; never raises for bad data.
+
+    Returns the portfolio (``None`` when there are errors) and the report with every problem found. With
+    ``rows=False`` a large client is validated and staged without reading its customer sample back (the
+    portfolio is then ``None``): all a check before a run needs.
+    """
+    engine = client_engine(cfg)
+    if engine != "pandas":
+        return _check_staged(cfg, engine, rows)
+    report = DataQualityReport()
+    as_of = pd.Timestamp(cfg.as_of)
+    tables = {name: load_table(cfg, name, report) for name in cfg.tables}
+    loaded = {k: v for k, v in tables.items() if v is not None}
+    if "transactions" in loaded:
+        if "invoices" in loaded:
+            fill_due_dates(loaded, report)
+        cross_checks(loaded, as_of, report)
+    for name, frame in loaded.items():
+        report.summary.append(table_summary(name, frame, frame["_file"].nunique()))
+    if not report.ok or any(frame is None for frame in tables.values()):
+        return None, report
+    loaded = as_of_cut(loaded, as_of)
+    loaded["transactions"] = loaded["transactions"].assign(is_return=loaded["transactions"]["amount"] < 0)
+    clean = {name: loaded[name].drop(columns=["_file", "_line"]).reset_index(drop=True) if name in loaded
+             else empty_table(name) for name in TABLES}
+    return Portfolio(as_of=as_of, report=report, config=cfg, **clean), report
+
+
+def _check_staged(cfg: PortfolioConfig, engine: str, rows: bool = True) -> tuple[Portfolio | None, DataQualityReport]:
+    """:func:`check_portfolio` for large clients: raw tables staged to Parquet, a customer sample in memory."""
+    report = DataQualityReport()
+    as_of = pd.Timestamp(cfg.as_of)
+    small = {name: load_table(cfg, name, report) for name in cfg.tables if name not in RAW_TABLES}
+    loaded = {k: v for k, v in small.items() if v is not None}
+    staged = stage_tables(cfg, loaded.get("customers"), report)
+    cross_checks(loaded, as_of, report)
+    for name, frame in loaded.items():
+        report.summary.append(table_summary(name, frame, frame["_file"].nunique()))
+    report.summary.sort(key=lambda row: list(TABLES).index(row["table"]))
+    if not rows or staged is None or not report.ok or any(frame is None for frame in small.values()):
+        return None, report
+    loaded = as_of_cut(loaded, as_of)
+    clean = {name: loaded[name].drop(columns=["_file", "_line"]).reset_index(drop=True) if name in loaded
+             else empty_table(name) for name in TABLES if name not in RAW_TABLES}
+    shares = {}
+    for table in RAW_TABLES:
+        frame, shares[table] = sample_rows(staged, table, clean["customers"], cfg.engine.raw_rows_limit,
+                                           cfg.engine.sample_seed)
+        clean[table] = frame if frame is not None else empty_table(table)
+    portfolio = Portfolio(as_of=as_of, report=report, config=cfg, files=staged.files, sample_share=shares,
+                          engine=engine, **clean)
+    if portfolio.sampled:
+        log.info("raw rows in memory: a seeded sample of customers (%s); aggregations read all rows from %s",
+                 ", ".join(f"{t} {s:.1%}" for t, s in shares.items()), staged.folder)
+    return portfolio, report
+
+
+def load_portfolio(config: PortfolioConfig | str | Path, as_of: str | None = None,
+                   pseudonymise_names: bool = False) -> Portfolio:
+    """All canonical tables of the client as of the config's date (or ``as_of``).
+
+    ``config`` is a loaded config or the path of a ``portfolio.yaml``. Raises :class:`DataValidationError`
+    listing every error at once; warnings are logged and kept in ``portfolio.report``. With
+    ``pseudonymise_names`` customer and officer names are replaced by stable pseudonyms.
+
+    Examples
+    --------
+    >>> portfolio = load_portfolio("data/sample/portfolio.yaml")      # doctest: +SKIP
+    >>> portfolio.transactions.columns[:3].tolist()                      # doctest: +SKIP
+    ['customer_id', 'date', 'amount']
+    """
+    cfg = config if isinstance(config, PortfolioConfig) else load_config(config, as_of=as_of or None)
+    portfolio, report = check_portfolio(cfg)
+    if portfolio is None:
+        raise DataValidationError(report)
+    for p in report.warnings:
+        log.warning("%s", p)
+    return pseudonymise(portfolio, cfg.client) if pseudonymise_names else portfolio
+
+
+def _pseudonyms(values: pd.Series, prefix: str, salt: str) -> pd.Series:
+    key = hashlib.sha256(salt.encode()).hexdigest()[:16]
+    codes = pd.util.hash_pandas_object(values.astype("string").fillna(""), index=False, hash_key=key)
+    names = pd.Series([f"{prefix} {h:016X}"[: len(prefix) + 9] for h in codes.to_numpy()], index=values.index)
+    return names.where(values.notna()).astype("string")
+
+
+def pseudonymise(portfolio: Portfolio, salt: str) -> Portfolio:
+    """Replace customer names and officers' names by stable pseudonyms (same id and salt, same pseudonym),
+    for reports that leave the client's premises. Customer ids are kept: they are the client's own codes."""
+    customers = portfolio.customers.assign(name=_pseudonyms(portfolio.customers["customer_id"], "Customer", salt))
+    snapshots = portfolio.snapshots.assign(officers=_pseudonyms(portfolio.snapshots["officers"], "Officers", salt))
+    return dataclasses.replace(portfolio, customers=customers, snapshots=snapshots)
