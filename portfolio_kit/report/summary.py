@@ -48,6 +48,8 @@ import pandas as pd
 
 from portfolio_kit.data.schemas import key_figures_table
 from portfolio_kit.monitoring import SEVERITIES
+from portfolio_kit.report.tables import (ABC_SUMMARY, AGING, ALERTS, CONCENTRATION, CUSTOMERS_CHURN, CUSTOMERS_CLV,
+                                         CUSTOMERS_SEGMENTS, DATA_TABLES, RECEIVABLES_KPIS, REVENUE_BY_MONTH)
 from portfolio_kit.report.style import TABLE_CLASS, TABLE_CSS
 from portfolio_kit.report.texts import Markdown, Texts
 
@@ -83,16 +85,16 @@ CHURN_THRESHOLD = 0.5
 #: The tables the summary reads: name -> the columns it needs. Per-customer tables (``customers_*``, one row per
 #: customer) are read for those columns only.
 _TABLES: dict[str, list[str]] = {
-    "data_tables": ["table", "customers"],
-    "revenue_by_month": ["period", "revenue", "margin"],
-    "concentration": ["measure", "revenue"],
-    "abc_summary": ["by", "abc_class", "customers"],
-    "customers_clv": ["customer_id", "clv"],
-    "customers_segments": ["customer_id", "segment"],
-    "customers_churn": ["customer_id", "churn_probability", "value_at_risk"],
-    "aging": ["current", "total"],
-    "receivables_kpis": ["period_end", "dso", "bpdso"],
-    "alerts": ["severity"],
+    DATA_TABLES: ["table", "customers"],
+    REVENUE_BY_MONTH: ["period", "revenue", "margin"],
+    CONCENTRATION: ["measure", "revenue"],
+    ABC_SUMMARY: ["by", "abc_class", "customers"],
+    CUSTOMERS_CLV: ["customer_id", "clv"],
+    CUSTOMERS_SEGMENTS: ["customer_id", "segment"],
+    CUSTOMERS_CHURN: ["customer_id", "churn_probability", "value_at_risk"],
+    AGING: ["current", "total"],
+    RECEIVABLES_KPIS: ["period_end", "dso", "bpdso"],
+    ALERTS: ["severity"],
 }
 
 
@@ -166,10 +168,10 @@ def clv_by_segment(run_dir: str | Path | None = None, *, tables: dict[str, pd.Da
     DataFrame with ``segment``, ``customers``, ``clv``, ``clv_share`` (of the book); empty when either table is
     missing.
     """
-    tables = read_run_tables(run_dir, ["customers_clv", "customers_segments"]) if tables is None else tables
-    if "customers_clv" not in tables or "customers_segments" not in tables:
+    tables = read_run_tables(run_dir, [CUSTOMERS_CLV, CUSTOMERS_SEGMENTS]) if tables is None else tables
+    if CUSTOMERS_CLV not in tables or CUSTOMERS_SEGMENTS not in tables:
         return pd.DataFrame(columns=["segment", "customers", "clv", "clv_share"])
-    joined = tables["customers_clv"].merge(tables["customers_segments"], on="customer_id", how="left")
+    joined = tables[CUSTOMERS_CLV].merge(tables[CUSTOMERS_SEGMENTS], on="customer_id", how="left")
     out = (joined.fillna({"segment": "(none)"}).groupby("segment")
            .agg(customers=("customer_id", "size"), clv=("clv", "sum")))
     out["clv_share"] = out["clv"] / out["clv"].sum()
@@ -180,38 +182,38 @@ def _values(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | None, segment
             churn_threshold: float) -> tuple[dict[str, float], dict[str, str]]:
     """Every headline figure of one run (NaN when its table is missing) and the details (segment name)."""
     values, details = dict.fromkeys(FIGURES, np.nan), {}
-    if "data_tables" in tables:
-        counts = tables["data_tables"].set_index("table")["customers"]
+    if DATA_TABLES in tables:
+        counts = tables[DATA_TABLES].set_index("table")["customers"]
         values["customers"] = counts.get("customers", counts.get("transactions", np.nan))
-    if "revenue_by_month" in tables:
-        revenue, margin = _last_12_months(tables["revenue_by_month"], as_of)
+    if REVENUE_BY_MONTH in tables:
+        revenue, margin = _last_12_months(tables[REVENUE_BY_MONTH], as_of)
         values.update(revenue_12m=revenue, margin_12m=margin,
                       margin_pct_12m=margin / revenue if revenue else np.nan)
-    if "concentration" in tables:
-        measures = tables["concentration"].set_index("measure")["revenue"]
+    if CONCENTRATION in tables:
+        measures = tables[CONCENTRATION].set_index("measure")["revenue"]
         values.update(top_10pct_share=measures.get("top_10pct_share", np.nan), gini=measures.get("gini", np.nan))
-    if "abc_summary" in tables:
-        abc = tables["abc_summary"]
+    if ABC_SUMMARY in tables:
+        abc = tables[ABC_SUMMARY]
         values["a_class_customers"] = abc.loc[abc["by"].eq("revenue") & abc["abc_class"].eq("A"), "customers"].sum()
-    if "customers_clv" in tables:
-        values["clv_book"] = tables["customers_clv"]["clv"].sum(min_count=1)
+    if CUSTOMERS_CLV in tables:
+        values["clv_book"] = tables[CUSTOMERS_CLV]["clv"].sum(min_count=1)
         by_segment = clv_by_segment(tables=tables).set_index("segment")["clv"]
         if len(by_segment):
             segment = segment or by_segment.index[0]
             values["clv_top_segment"] = by_segment.get(segment, np.nan)
             details["clv_top_segment"] = segment
-    if "customers_churn" in tables:
-        churn = tables["customers_churn"]
+    if CUSTOMERS_CHURN in tables:
+        churn = tables[CUSTOMERS_CHURN]
         values.update(customers_at_risk=(churn["churn_probability"] > churn_threshold).sum(),
                       value_at_risk=churn["value_at_risk"].sum())
-    if "aging" in tables and len(tables["aging"]):
-        total = _total_row(tables["aging"])
+    if AGING in tables and len(tables[AGING]):
+        total = _total_row(tables[AGING])
         overdue = total["total"] - total["current"]
         values.update(overdue_receivables=overdue, overdue_share=overdue / total["total"] if total["total"] else 0.0)
-    if "receivables_kpis" in tables and len(tables["receivables_kpis"]):
-        values["dso"] = tables["receivables_kpis"]["dso"].iloc[-1]
-    if "alerts" in tables:
-        counts = tables["alerts"]["severity"].value_counts()
+    if RECEIVABLES_KPIS in tables and len(tables[RECEIVABLES_KPIS]):
+        values["dso"] = tables[RECEIVABLES_KPIS]["dso"].iloc[-1]
+    if ALERTS in tables:
+        counts = tables[ALERTS]["severity"].value_counts()
         values.update({f"alerts_{s}": counts.get(s, 0) for s in SEVERITIES})
     return {k: float(v) for k, v in values.items()}, details
 
@@ -264,13 +266,13 @@ def monthly_trend(run_dir: str | Path | None, *, months: int = 24) -> pd.DataFra
     DataFrame with ``month`` (month start), ``revenue``, ``margin``, ``dso``, ``bpdso``; empty when neither
     table is there.
     """
-    tables = read_run_tables(run_dir, ["revenue_by_month", "receivables_kpis"])
+    tables = read_run_tables(run_dir, [REVENUE_BY_MONTH, RECEIVABLES_KPIS])
     parts = []
-    if "revenue_by_month" in tables:
-        monthly = tables["revenue_by_month"]
+    if REVENUE_BY_MONTH in tables:
+        monthly = tables[REVENUE_BY_MONTH]
         parts.append(monthly.set_index(pd.to_datetime(monthly["period"]).dt.to_period("M"))[["revenue", "margin"]])
-    if "receivables_kpis" in tables:
-        kpis = tables["receivables_kpis"]
+    if RECEIVABLES_KPIS in tables:
+        kpis = tables[RECEIVABLES_KPIS]
         parts.append(kpis.set_index(pd.to_datetime(kpis["period_end"]).dt.to_period("M"))[["dso", "bpdso"]])
     columns = ["month", "revenue", "margin", "dso", "bpdso"]
     if not parts:

@@ -12,7 +12,20 @@ from pathlib import Path
 import pandas as pd
 
 __all__ = ["save_table", "save_key_figures", "read_key_figures", "read_customer_tables", "write_workbook",
-           "CUSTOMER_TABLE_PREFIX"]
+           "CUSTOMER_TABLE_PREFIX", "DATA_TABLES", "REVENUE_BY_MONTH", "CONCENTRATION", "ABC_SUMMARY",
+           "CUSTOMERS_SEGMENTS", "CUSTOMERS_CLV", "CUSTOMERS_CHURN", "AGING", "RECEIVABLES_KPIS", "ALERTS"]
+
+# Tables another page reads (the executive summary), saved and read by these names only.
+DATA_TABLES = "data_tables"
+REVENUE_BY_MONTH = "revenue_by_month"
+CONCENTRATION = "concentration"
+ABC_SUMMARY = "abc_summary"
+CUSTOMERS_SEGMENTS = "customers_segments"
+CUSTOMERS_CLV = "customers_clv"
+CUSTOMERS_CHURN = "customers_churn"
+AGING = "aging"
+RECEIVABLES_KPIS = "receivables_kpis"
+ALERTS = "alerts"
 
 #: Per-customer tables (one row per ``customer_id``) are saved as ``customers_<analysis>.csv``: monitoring
 #: joins them to compare two runs.
