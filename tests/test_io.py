@@ -245,3 +245,10 @@ def test_dates_parse_once_per_distinct_text_with_blanks_and_excel_cells():
     expected = pd.to_datetime(["2026-01-03", "2026-01-03", None, None, "2026-02-01", None, "2026-02-15"] * 3)
     assert fmt == "%d/%m/%Y"
     pd.testing.assert_series_equal(parsed, pd.Series(expected, dtype="datetime64[ns]"), check_names=False)
+
+
+def test_a_mapped_optional_column_missing_from_the_file_is_an_error(tmp_path):
+    """The map names 'Margine' but the export has no such column: an error naming it, not NaN margins later."""
+    cfg = make_client(tmp_path, {"movimenti.csv": TRANSACTIONS_IT.replace("Margine", "Margin%")})
+    (msg,) = errors_of(cfg)
+    assert "not in the file: 'Margine' (-> margin)" in msg and "tables.transactions.columns" in msg

@@ -112,8 +112,8 @@ class PortfolioConfig(BaseModel):
         unknown = sorted(set(v) - set(TABLES))
         if unknown:
             raise ValueError(f"unknown table(s) {unknown}; expected some of {sorted(TABLES)}")
-        if "transactions" not in v:
-            raise ValueError("a 'transactions' table is required")
+        if not v:
+            raise ValueError(f"no table: map at least one of {sorted(TABLES)} (any subset is a client)")
         return v
 
     def read_options(self, table: str) -> ReadOptions:

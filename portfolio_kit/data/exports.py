@@ -258,6 +258,14 @@ _EXPECTED = {"float": "a number", "date": "a date", "id": "an identifier", "str"
 def canonicalise(table: str, frame: pd.DataFrame, opts: ReadOptions, colmap: dict[str, str],
                   out: Collector) -> pd.DataFrame | None:
     """Rename, check required columns, parse every canonical column; extra columns are kept as they are."""
+    present = {str(c).strip() for c in frame.columns}
+    absent = [f"{client!r} (-> {canon})" for client, canon in colmap.items()  # required ones: reported below
+              if str(client).strip() not in present and canon not in present
+              and canon not in columns(table, required=True)]
+    if absent:
+        out.add("error", f"column(s) named in the config are not in the file: {', '.join(absent)}; the file has "
+                         f"{sorted(present)}. Correct the name under tables.{table}.columns, or remove the line "
+                         "if the export has no such column (optional columns may be absent)")
     rename = {c: colmap.get(c, colmap.get(c.strip(), c)) for c in frame.columns}
     frame = frame.rename(columns=rename)
     client_name = {canon: client for client, canon in rename.items()}

@@ -22,16 +22,23 @@ from portfolio_kit.data.config import PortfolioConfig, load_config
 from portfolio_kit.data.exports import (DataQualityReport, DataValidationError, as_of_cut, cross_checks, empty_table,
                                         fill_due_dates, load_table, table_summary)
 from portfolio_kit.data.schemas import TABLES
-from portfolio_kit.data.staging import RAW_TABLES, client_engine, parquet_rows, sample_rows, stage_tables
+from portfolio_kit.data.staging import (RAW_TABLES, client_engine, parquet_rows, sample_rows, stage_tables,
+                                        staged_customer_ids)
 
-__all__ = ["Portfolio", "check_portfolio", "load_portfolio", "pseudonymise"]
+__all__ = ["Portfolio", "check_portfolio", "load_portfolio", "pseudonymise", "sales_from_invoices", "customers_seen"]
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Portfolio:
-    """The canonical tables of one client as of a date, plus the data-quality report of the load."""
+    """The canonical tables of one client as of a date, plus the data-quality report of the load.
+
+    Any non-empty subset of the four tables is a client (``provided`` lists the ones it gave). Without a
+    customer master, ``customers`` holds the ids seen in the other tables (no attributes); without sales
+    lines, ``transactions`` are the invoices as sales (issue date and amount, credit notes negative) and
+    ``sales_from`` says ``"invoices"``. A table the client did not give is empty, with its canonical columns.
+    """
 
     customers: pd.DataFrame
     transactions: pd.DataFrame
@@ -45,6 +52,12 @@ class Portfolio:
     files: dict[str, list[Path]] = field(default_factory=dict)
     sample_share: dict[str, float] = field(default_factory=dict)
     engine: str = "pandas"
+    provided: tuple[str, ...] = ("customers", "transactions", "invoices", "snapshots")
+    sales_from: str = "transactions"
+
+    def has(self, table: str) -> bool:
+        """True when the client gave ``table`` (sales taken from invoices count as ``transactions``)."""
+        return table in self.provided or (table == "transactions" and self.sales_from == "invoices")
 
     def rows(self, table: str) -> pd.DataFrame | list[Path]:
         """All raw rows of ``table`` for :mod:`portfolio_kit.engines`: the staged files, else the frame."""
@@ -76,19 +89,43 @@ def check_portfolio(cfg: PortfolioConfig, *, rows: bool = True) -> tuple[Portfol
     as_of = pd.Timestamp(cfg.as_of)
     tables = {name: load_table(cfg, name, report) for name in cfg.tables}
     loaded = {k: v for k, v in tables.items() if v is not None}
-    if "transactions" in loaded:
-        if "invoices" in loaded:
-            fill_due_dates(loaded, report)
-        cross_checks(loaded, as_of, report)
+    if "invoices" in loaded:
+        fill_due_dates(loaded, report)
+    cross_checks(loaded, as_of, report)
     for name, frame in loaded.items():
         report.summary.append(table_summary(name, frame, frame["_file"].nunique()))
     if not report.ok or any(frame is None for frame in tables.values()):
         return None, report
     loaded = as_of_cut(loaded, as_of)
-    loaded["transactions"] = loaded["transactions"].assign(is_return=loaded["transactions"]["amount"] < 0)
     clean = {name: loaded[name].drop(columns=["_file", "_line"]).reset_index(drop=True) if name in loaded
              else empty_table(name) for name in TABLES}
-    return Portfolio(as_of=as_of, report=report, config=cfg, **clean), report
+    sales_from = "transactions" if "transactions" in loaded else "invoices" if "invoices" in loaded else ""
+    if sales_from == "invoices":
+        clean["transactions"] = sales_from_invoices(clean["invoices"])
+    if "customers" not in loaded:
+        clean["customers"] = customers_seen(clean)
+    clean["transactions"] = clean["transactions"].assign(is_return=clean["transactions"]["amount"] < 0)
+    return Portfolio(as_of=as_of, report=report, config=cfg, provided=tuple(t for t in TABLES if t in loaded),
+                     sales_from=sales_from, **clean), report
+
+
+def sales_from_invoices(invoices: pd.DataFrame) -> pd.DataFrame:
+    """Invoices as sales lines, for a client without a sales ledger: one transaction per invoice on its issue
+    date for its amount (credit notes, negative, are returns); no margin, product or channel."""
+    sales = empty_table("transactions").reindex(range(len(invoices)))
+    sales["customer_id"] = invoices["customer_id"].to_numpy()
+    sales["date"] = invoices["issue_date"].to_numpy()
+    sales["amount"] = invoices["amount"].to_numpy()
+    return sales.sort_values(["date", "customer_id"], kind="stable").reset_index(drop=True)
+
+
+def customers_seen(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """A customer master for a client without one: every customer id seen in the other tables, sorted, with
+    no attributes."""
+    ids = pd.concat([tables[t]["customer_id"] for t in ("transactions", "invoices", "snapshots")]).dropna().unique()
+    customers = empty_table("customers").reindex(range(len(ids)))
+    customers["customer_id"] = pd.array(sorted(ids), dtype="string")
+    return customers
 
 
 def _check_staged(cfg: PortfolioConfig, engine: str, rows: bool = True) -> tuple[Portfolio | None, DataQualityReport]:
@@ -107,13 +144,18 @@ def _check_staged(cfg: PortfolioConfig, engine: str, rows: bool = True) -> tuple
     loaded = as_of_cut(loaded, as_of)
     clean = {name: loaded[name].drop(columns=["_file", "_line"]).reset_index(drop=True) if name in loaded
              else empty_table(name) for name in TABLES if name not in RAW_TABLES}
+    if "customers" not in cfg.tables:
+        seen = {"transactions": pd.DataFrame({"customer_id": staged_customer_ids(staged)}),
+                "invoices": empty_table("invoices"), "snapshots": clean["snapshots"]}
+        clean["customers"] = customers_seen(seen)
     shares = {}
     for table in RAW_TABLES:
         frame, shares[table] = sample_rows(staged, table, clean["customers"], cfg.engine.raw_rows_limit,
                                            cfg.engine.sample_seed)
         clean[table] = frame if frame is not None else empty_table(table)
     portfolio = Portfolio(as_of=as_of, report=report, config=cfg, files=staged.files, sample_share=shares,
-                          engine=engine, **clean)
+                          engine=engine, provided=tuple(t for t in TABLES if t in cfg.tables),
+                          sales_from="transactions" if "transactions" in cfg.tables else "", **clean)
     if portfolio.sampled:
         log.info("raw rows in memory: a seeded sample of customers (%s); aggregations read all rows from %s",
                  ", ".join(f"{t} {s:.1%}" for t, s in shares.items()), staged.folder)

@@ -37,7 +37,7 @@ from portfolio_kit.data.exports import (Collector, DataQualityReport, Problem, a
                                         table_files)
 
 __all__ = ["RAW_TABLES", "CHUNK_ROWS", "StagedTables", "parquet_rows", "raw_row_count", "client_engine",
-           "stage_tables", "sample_rows"]
+           "stage_tables", "sample_rows", "staged_customer_ids"]
 
 log = logging.getLogger(__name__)
 
@@ -316,6 +316,19 @@ def stage_tables(cfg: PortfolioConfig, customers: pd.DataFrame | None,
     _prune(root)
     pa.default_memory_pool().release_unused()  # hand the chunks' buffers back before the notebooks start
     return StagedTables(folder, {t: [folder / f.relative_to(partial) for f in fs] for t, fs in files.items()}, rows)
+
+
+def staged_customer_ids(staged: StagedTables) -> pd.Series:
+    """The distinct customer ids of the staged raw tables (for a client without a customer master)."""
+    import duckdb
+
+    files = [str(f) for table in RAW_TABLES for f in staged.files.get(table, [])]
+    if not files:
+        return pd.Series([], dtype="string", name="customer_id")
+    with duckdb.connect() as con:
+        ids = con.sql("SELECT DISTINCT customer_id FROM read_parquet($files, union_by_name = true)",
+                      params={"files": files}).fetchnumpy()["customer_id"]
+    return pd.Series(ids, dtype="string", name="customer_id").dropna()
 
 
 def sample_rows(staged: StagedTables, table: str, customers: pd.DataFrame, limit: int,
