@@ -131,8 +131,9 @@ def ours_no_purchase(tx):
 
 def ours_model(features):
     from portfolio_kit import churn
+    from portfolio_kit.report.wording.churn import drivers_in_words
     model = churn.ChurnModel(categorical=()).fit(features, features["churned"])
-    return model.drivers(features)
+    return drivers_in_words(model.drivers(features), features)
 
 
 def ours_survival(tx):

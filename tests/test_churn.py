@@ -1,7 +1,8 @@
 """Tests of portfolio_kit.churn: labels on a hand-made history (every boundary), features by hand and against
 per-customer loops, a leakage test (future rows appended, features unchanged), the BG/NBD no-purchase formula
-against direct integration over the model's definition, Kaplan-Meier and cohorts by hand, degenerate cases, and
-the sample client in data/sample, where the logit must beat the recency baseline on the later cut-off."""
+against direct integration over the model's definition, Kaplan-Meier and cohorts by hand, the drivers as data and
+in words (portfolio_kit.report.wording.churn), degenerate cases, and the sample client in data/sample, where the
+logit must beat the recency baseline on the later cut-off."""
 
 from __future__ import annotations
 
@@ -21,12 +22,15 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from scipy import integrate, stats  # noqa: E402
 
-from portfolio_kit import churn, clv
-from portfolio_kit.stats import scoring  # noqa: E402
+from portfolio_kit import churn, clv  # noqa: E402
 from portfolio_kit.churn import (ChurnModel, add_months, at_risk_customers, backtest_churn,  # noqa: E402
                                  churn_features, churn_horizon, churn_labels, cohort_retention,
                                  no_purchase_probability, survival_at, tenure_survival)
+from portfolio_kit.data import dates  # noqa: E402
 from portfolio_kit.report.plots import churn as figures  # noqa: E402
+from portfolio_kit.report.texts import Texts  # noqa: E402
+from portfolio_kit.report.wording.churn import at_risk_in_words, drivers_in_words  # noqa: E402
+from portfolio_kit.stats import regression  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 DAY = pd.Timedelta(days=1)
@@ -60,6 +64,7 @@ def simulated_history(n: int = 300, seed: int = 7, stop_share: float = 0.5, size
 
 # ------------------------------------------------------------------------------------------------ dates, horizon
 def test_add_months_keeps_month_ends():
+    assert add_months is dates.add_months                                       # the notebooks' churn.add_months
     assert add_months("2026-06-30", 4) == pd.Timestamp("2026-10-31")
     assert add_months("2026-10-31", -4) == pd.Timestamp("2026-06-30")
     assert add_months("2024-02-29", 12) == pd.Timestamp("2025-02-28")
@@ -260,7 +265,7 @@ def test_model_odds_ratios_and_contributions_add_up(simulated):
     # the log-odds = constant + b . mean + the per-topic contributions
     p = model.predict(features)
     coef = model.result_.params
-    base = coef["const"] + (coef.drop("const") * model._centre).sum()
+    base = coef["const"] + (coef.drop("const") * model.centre_).sum()
     ok = p.between(1e-9, 1 - 1e-9).to_numpy()                                # logit(p) is finite and exact
     assert np.log(p / (1 - p)).to_numpy()[ok] == pytest.approx(
         base + model.contributions(features).sum(axis=1).to_numpy()[ok])
@@ -270,22 +275,48 @@ def test_coefficient_table_matches_statsmodels(simulated):
     _, _, features, labels = simulated
     model = ChurnModel(numeric=["recency_days"], categorical=()).fit(features, labels)
     low, high = np.exp(model.result_.conf_int()).T.to_numpy()
-    table = scoring.coefficient_table(model.result_)
+    table = regression.coefficient_table(model.result_)
     assert table["odds_ratio"].to_numpy() == pytest.approx(np.exp(model.result_.params.to_numpy()))
     assert table["odds_ratio_low"].to_numpy() == pytest.approx(low)
     assert table["odds_ratio_high"].to_numpy() == pytest.approx(high)
 
 
-def test_drivers_in_words(simulated):
+def test_drivers_are_topics_then_words(simulated):
     _, _, features, labels = simulated
     model = ChurnModel(numeric={"recency_days": "log", "frequency": "log", "expected_orders_missed": "linear"},
                        categorical=()).fit(features, labels)
     row = features.iloc[[0]].copy()
     row[["recency_days", "frequency", "mean_gap_days", "tenure_days"]] = [150.0, 10, 30.0, 420.0]
     row["expected_orders_missed"] = 10 * np.log(450 / 300)
-    assert model.drivers(row).iloc[0].startswith("no order for 5 months, usually orders monthly")
+    drivers = model.drivers(row)
+    assert list(drivers.columns) == ["driver_1", "driver_2"] and drivers.iloc[0, 0] == "silence"  # two topics
+    assert drivers_in_words(drivers, row).iloc[0].startswith("no order for 5 months, usually orders monthly")
     fresh = row.assign(recency_days=1.0, expected_orders_missed=0.0)
-    assert "no order" not in model.drivers(fresh).iloc[0]
+    assert "silence" not in model.drivers(fresh).iloc[0].tolist()
+    assert "no order" not in drivers_in_words(model.drivers(fresh), fresh).iloc[0]
+    with pytest.raises(ValueError, match="top: expected a whole number"):
+        model.drivers(row, top=0)
+
+
+def test_driver_sentence_of_a_known_row_in_english_and_italian():
+    """The sentences of the at-risk list, as the model wrote them before the wording moved to the report."""
+    index = pd.Index(["C1"], name="customer_id")
+    row = pd.DataFrame({"recency_days": 150.0, "frequency": 10, "mean_gap_days": 30.0, "tenure_days": 420.0,
+                        "gap_cv": 0.7, "revenue_recent": 400.0, "revenue_previous": 1000.0,
+                        "avg_order_value": 1234.4, "avg_days_late": 12.4, "size_class": "Micro"}, index=index)
+    row.attrs["trend_months"] = 6
+    drivers = pd.DataFrame([["silence", "trend", "spend", "payment", "size_class", "regularity", "orders", None]],
+                           index=index, columns=[f"driver_{k}" for k in range(1, 9)])
+    assert drivers_in_words(drivers, row, Texts("en")).iloc[0].split("; ") == [
+        "no order for 5 months, usually orders monthly", "spend down 60% (the last 6 months vs the 6 before)",
+        "average order EUR 1,234", "pays 12 days late on average", "size class Micro", "fairly irregular ordering",
+        "only 10 orders in 14 months"]
+    assert drivers_in_words(drivers, row, Texts("it")).iloc[0].split("; ")[:4] == [
+        "nessun ordine da 5 mesi, di solito ordina ogni mese",
+        "spesa in calo del 60% (ultimi 6 mesi sui 6 precedenti)", "ordine medio EUR 1.234",
+        "paga in media con 12 giorni di ritardo"]
+    assert drivers_in_words(drivers, row).equals(drivers_in_words(drivers, row, Texts("en")))  # English default
+    assert drivers_in_words(drivers.assign(driver_1=None, driver_2=None).iloc[:, :2], row).iloc[0] == ""
 
 
 def test_at_risk_list_ranks_by_value_at_risk(simulated):
@@ -302,6 +333,17 @@ def test_at_risk_list_ranks_by_value_at_risk(simulated):
     assert at_risk_customers(model, features)["churn_probability"].is_monotonic_decreasing
     with pytest.raises(ValueError, match="value_at_stake: expected a numeric Series"):
         at_risk_customers(model, features, stake.to_frame())
+    # the topics in data, then in words in their place: the list's columns as it is saved
+    assert list(risk.columns) == ["risk_rank", "customer_id", "name", "churn_probability", "value_at_stake",
+                                  "value_at_risk", "driver_1", "driver_2", "driver_3", "recency_days", "frequency",
+                                  "mean_gap_days"]
+    worded = at_risk_in_words(risk, features)
+    assert list(worded.columns) == ["risk_rank", "customer_id", "name", "churn_probability", "value_at_stake",
+                                    "value_at_risk", "drivers", "recency_days", "frequency", "mean_gap_days"]
+    expected = drivers_in_words(model.drivers(features), features).loc[risk["customer_id"]]
+    assert worded["drivers"].tolist() == expected.tolist()
+    with pytest.raises(ValueError, match="expected the table of churn.at_risk_customers"):
+        at_risk_in_words(risk.drop(columns=["driver_1", "driver_2", "driver_3"]), features)
 
 
 # ------------------------------------------------------------------------------------------------ degenerate
@@ -417,7 +459,7 @@ def test_cohort_retention_matches_loops(rows, freq):
 def sample():
     if not (SAMPLE / "truth.json").exists():
         pytest.skip("sample client not generated")
-    from portfolio_kit.data.io import load_portfolio
+    from portfolio_kit.data import load_portfolio
 
     portfolio = load_portfolio(SAMPLE / "portfolio.yaml")
     return portfolio.transactions, portfolio.customers, portfolio.invoices, portfolio.as_of
@@ -472,5 +514,6 @@ def test_figures(sample_backtest, sample):
             plt.close(fig)
 
 
-def test_docstring_examples():
-    assert doctest.testmod(churn).failed == 0
+@pytest.mark.parametrize("module", ["labels", "features", "model", "backtest", "at_risk", "survival"])
+def test_docstring_examples(module):
+    assert doctest.testmod(getattr(churn, module)).failed == 0

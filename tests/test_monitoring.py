@@ -127,7 +127,7 @@ def test_sample_client_planted_changes_found_exactly():
     """data/sample/truth.json: all planted changes are found and nothing else is reported (snapshots loaded
     through the client's config, as a run does)."""
     from portfolio_kit.data.config import load_config
-    from portfolio_kit.data.io import load_portfolio
+    from portfolio_kit.data import load_portfolio
 
     truth = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
     before, after = snapshot_pair(load_portfolio(load_config(SAMPLE / "portfolio.yaml")).snapshots)

@@ -1,6 +1,6 @@
 """Tests of the payment models in portfolio_kit.payments: features known at issue, the late-payment logit
-(recovery of the sample client's generator effects, time-split backtest), Kaplan-Meier with censoring, and the
-Cox model's expected collections.
+(recovery of the sample client's generator effects, time-split backtest, the design and fit shared with every model
+of the kit), Kaplan-Meier with censoring (the shared curve), and the Cox model's expected collections.
 
 Fixtures: loops over invoices, a four-invoice Kaplan-Meier worked by hand, a simulated ledger with
 exponential payment times (memoryless: P(paid within h days | unpaid) = 1 - exp(-h / mean)), and the sample
@@ -19,9 +19,9 @@ import pytest
 import yaml
 
 from portfolio_kit import payments
-from portfolio_kit.stats import scoring
 from portfolio_kit.payments import (LatePaymentModel, PaymentTimeModel, backtest_late_payment, invoice_features,
                                     kaplan_meier, median_days_to_pay, payment_durations)
+from portfolio_kit.stats import regression, scoring, survival
 
 from .payments_ledgers import customers, ledger, make_invoices  # noqa: F401  (fixtures)
 
@@ -156,6 +156,21 @@ def test_model_input_errors():
         LatePaymentModel().predict(pd.DataFrame())
 
 
+def test_the_models_share_one_design_and_fit():
+    inv, as_of = random_ledger(4, n=300), pd.Timestamp("2024-12-31")
+    sectors = pd.DataFrame({"customer_id": ["A", "B", "C"], "sector": ["Retail", "Food", "Retail"]})
+    options = dict(categorical=("sector",), numeric=("log_amount", "terms_30d", "prior_late_share"))
+    late = LatePaymentModel(**options).fit(inv, sectors, as_of)
+    timing = PaymentTimeModel(**options).fit(inv, sectors, as_of)
+    features = invoice_features(inv, sectors, as_of, categorical=("sector",))
+    X = regression.Design(options["numeric"], options["categorical"]).fit(features[features["late"].notna()]).matrix(
+        features)
+    assert list(X.columns) == ["const", "log_amount", "terms_30d", "prior_late_share", "sector[Food]"]
+    assert list(late.coefficients_["term"]) == list(X.columns)
+    assert late.predict(features).to_numpy() == pytest.approx(np.asarray(late.result_.predict(X)))
+    assert list(timing.hazard_ratios_["term"]) == list(X.columns[1:])             # no constant in a Cox model
+
+
 # --------------------------------------------------------------------------------------------- survival
 def test_kaplan_meier_by_hand_and_censoring():
     # durations from issue: paid at 10, 20 and 30 days; F3 open at as_of after 15 days (its payment on day 40
@@ -177,6 +192,15 @@ def test_kaplan_meier_by_hand_and_censoring():
     assert curve["at_risk"].to_dict() == {0: 4, 10: 4, 20: 2, 30: 1}
     assert curve["paid"].sum() == 3
     assert median_days_to_pay(kaplan_meier(inv, as_of)).item() == 20
+
+
+def test_kaplan_meier_is_the_shared_curve_under_the_payments_names(ledger):  # noqa: F811
+    durations = payment_durations(ledger, "2024-03-31")
+    shared = survival.kaplan_meier(durations["duration"], durations["paid"])
+    curve = kaplan_meier(ledger, "2024-03-31")
+    assert tuple(curve.columns) == payments.UNPAID_COLUMNS == ("days", "share_unpaid", "ci_low", "ci_high", "at_risk",
+                                                               "paid")
+    np.testing.assert_array_equal(curve.to_numpy(), shared.to_numpy())
 
 
 def test_kaplan_meier_by_segment(ledger, customers):

@@ -10,9 +10,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from portfolio_kit import payments
-from portfolio_kit.stats import scoring  # noqa: E402
+from portfolio_kit import payments  # noqa: E402
 from portfolio_kit.report.plots import payments as figures  # noqa: E402
+from portfolio_kit.report.plots import style  # noqa: E402
+from portfolio_kit.stats import scoring  # noqa: E402
 
 from .payments_ledgers import customers, ledger  # noqa: E402, F401  (fixtures)
 
@@ -63,8 +64,20 @@ def test_survival_curves(ledger, customers, drawn):  # noqa: F811
 
 def test_calibration_plot(drawn):
     table = scoring.calibration_table([0, 0, 1, 1, 0, 1], [0.1, 0.2, 0.6, 0.8, 0.3, 0.7], bins=3)
-    check(figures.calibration_plot(table), drawn, "Calibration: predicted vs observed", "mean predicted probability",
-          "observed rate")
+    ax = check(figures.calibration_plot(table), drawn, "Calibration: predicted vs observed",
+               "mean predicted probability", "observed rate")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["perfect calibration", "bins"]
+
+
+def test_one_calibration_chart_for_one_score_or_several(drawn):
+    """The churn and payments calibration figures are the same chart: a line per ``score`` when stacked."""
+    table = scoring.calibration_table([0, 0, 1, 1, 0, 1], [0.1, 0.2, 0.6, 0.8, 0.3, 0.7], bins=3)
+    stacked = pd.concat([table.assign(score="logit model"), table.assign(score="recency only")])
+    ax = check(style.calibration_chart(stacked, "churn.plot"), drawn, "Calibration: predicted vs observed churn",
+               "mean predicted churn probability", "observed churn rate")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["perfect calibration", "logit model",
+                                                                   "recency only"]
+    assert ax.get_xlim()[1] <= 1 and ax.xaxis.get_major_formatter()(0.5) == "50%"
 
 
 def test_exposure_vs_limit(ledger, customers, drawn):  # noqa: F811

@@ -30,6 +30,7 @@ from portfolio_kit.report import style, texts as texts_module  # noqa: E402
 from portfolio_kit.churn import ChurnModel  # noqa: E402
 from portfolio_kit.monitoring import diff_snapshots, evaluate_alerts, migration_matrix  # noqa: E402
 from portfolio_kit.data.schemas import key_figures_table  # noqa: E402
+from portfolio_kit.report.wording.churn import drivers_in_words  # noqa: E402
 from portfolio_kit.report.wording.monitoring import alerts_with_messages  # noqa: E402
 from portfolio_kit.report.texts import LANGUAGES, Markdown, Table, Texts, catalogue, texts  # noqa: E402
 
@@ -280,11 +281,11 @@ def test_churn_drivers_in_italian():
                                 "avg_days_late": "linear", "tenure_days": "log"}, categorical=()).fit(features, churned)
     row = features.iloc[[0]].assign(recency_days=150.0, frequency=10.0, mean_gap_days=30.0, tenure_days=420.0,
                                     avg_order_value=1234.4, avg_days_late=12.4)
-    every = model.drivers(row, top=10, min_effect=-math.inf, texts=IT).iloc[0].split("; ")
+    every = drivers_in_words(model.drivers(row, top=10, min_effect=-math.inf), row, IT).iloc[0].split("; ")
     assert {"nessun ordine da 5 mesi, di solito ordina ogni mese", "solo 10 ordini in 14 mesi",
             "ordine medio EUR 1.234", "paga in media con 12 giorni di ritardo", "cliente da 14 mesi"} == set(every)
-    english = model.drivers(row, top=10, min_effect=-math.inf).iloc[0].split("; ")
-    assert "average order 1234" in english and "no order for 5 months, usually orders monthly" in english
+    english = drivers_in_words(model.drivers(row, top=10, min_effect=-math.inf), row).iloc[0].split("; ")
+    assert "average order EUR 1,234" in english and "no order for 5 months, usually orders monthly" in english
 
 
 # --- figures --------------------------------------------------------------------------------------------------

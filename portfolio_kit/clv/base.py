@@ -117,6 +117,8 @@ class CustomerModel:
         The summary the model was fitted on (default input of the prediction methods).
     """
 
+    #: The model's name as the literature writes it (tables and figures).
+    label: str = ""
     param_names: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
     has_gradient: bool = True

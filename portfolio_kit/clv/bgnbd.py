@@ -48,6 +48,7 @@ class BetaGeo(PurchaseModel):
     [1.226, 0.203]
     """
 
+    label = "BG/NBD"
     param_names = ("r", "alpha", "a", "b")
     #: Dropout opportunities before the first repeat purchase (0: BG/NBD, 1: MBG/NBD).
     _dropout_at_start = 0

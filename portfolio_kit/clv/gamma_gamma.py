@@ -41,6 +41,7 @@ class GammaGamma(CustomerModel):
     ([6.25, 3.74, 15.45], -4055.92)
     """
 
+    label = "Gamma-Gamma"
     param_names = ("p", "q", "gamma")
     columns = ("frequency", "monetary_value")
 

@@ -24,4 +24,5 @@ class ModifiedBetaGeo(BetaGeo):
     [0.525, 6.183, 0.891, 1.614]
     """
 
+    label = "MBG/NBD"
     _dropout_at_start = 1

@@ -41,6 +41,7 @@ class ParetoNBD(PurchaseModel):
     [0.553, 10.578, 0.606, 11.668]
     """
 
+    label = "Pareto/NBD"
     param_names = ("r", "alpha", "s", "beta")
     has_gradient = False
 

@@ -28,8 +28,8 @@ from portfolio_kit.payments.behaviour import (PAYMENT_INDEX_SCALE, PROFILES, day
                                               payment_index, payment_profile)
 from portfolio_kit.payments.figures import key_figures
 from portfolio_kit.payments.ledger import check_invoices, open_invoices
-from portfolio_kit.payments.models import (NUMERIC_FEATURES, Backtest, LatePaymentModel, PaymentTimeModel,
-                                           backtest_late_payment, invoice_features, kaplan_meier,
+from portfolio_kit.payments.models import (NUMERIC_FEATURES, UNPAID_COLUMNS, Backtest, LatePaymentModel,
+                                           PaymentTimeModel, backtest_late_payment, invoice_features, kaplan_meier,
                                            median_days_to_pay, payment_durations)
 from portfolio_kit.payments.receivables import (aging, aging_history, aging_labels, collection_effectiveness_index,
                                                 dso_countback, dso_standard, exposure, exposure_concentration,
@@ -41,5 +41,5 @@ __all__ = [
     "receivables_kpis", "exposure", "exposure_concentration",
     "days_late", "late_payment_shares", "payment_index", "payment_profile", "PAYMENT_INDEX_SCALE", "PROFILES",
     "NUMERIC_FEATURES", "invoice_features", "LatePaymentModel", "Backtest", "backtest_late_payment",
-    "payment_durations", "kaplan_meier", "median_days_to_pay", "PaymentTimeModel",
+    "payment_durations", "UNPAID_COLUMNS", "kaplan_meier", "median_days_to_pay", "PaymentTimeModel",
 ]

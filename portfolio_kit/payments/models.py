@@ -13,28 +13,28 @@ their payment, even partial) or open (nothing received yet); credit notes are le
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from statsmodels.duration.hazard_regression import PHReg
-from statsmodels.duration.survfunc import SurvfuncRight
 
-from portfolio_kit.stats import scoring
 from portfolio_kit.payments.behaviour import lateness
 from portfolio_kit.payments.ledger import Ledger, ledger, with_segment
+from portfolio_kit.stats import regression, scoring, survival
 
 __all__ = ["NUMERIC_FEATURES", "invoice_features", "LatePaymentModel", "Backtest", "backtest_late_payment",
-           "payment_durations", "kaplan_meier", "median_days_to_pay", "PaymentTimeModel"]
-
-logger = logging.getLogger(__name__)
+           "payment_durations", "UNPAID_COLUMNS", "kaplan_meier", "median_days_to_pay", "PaymentTimeModel"]
 
 #: Numeric features known when an invoice is issued (see :func:`invoice_features`).
 NUMERIC_FEATURES = ("log_amount", "terms_30d", "no_history", "prior_late_share", "prior_days_late")
 _KEY_SHIFT = np.int64(2**31)
+
+_RENAMED = {"time": "days", "survival": "share_unpaid", "events": "paid"}
+
+#: The columns of a :func:`kaplan_meier` curve (besides the ``by`` column).
+UNPAID_COLUMNS = tuple(_RENAMED.get(c, c) for c in survival.CURVE_COLUMNS)
 
 
 # --------------------------------------------------------------------------------------------- features
@@ -131,45 +131,6 @@ def _check_numeric(numeric: Sequence[str]) -> tuple[str, ...]:
     return tuple(numeric)
 
 
-class _Design:
-    """Numeric features plus treatment dummies of the categorical ones, levels fixed when fitted."""
-
-    def __init__(self, numeric: Sequence[str], categorical: Sequence[str], reference: Mapping[str, str] | None):
-        self.numeric, self.categorical, self.reference = tuple(numeric), tuple(categorical), dict(reference or {})
-        unknown = [c for c in self.reference if c not in self.categorical]
-        if unknown:
-            raise ValueError(f"reference: {unknown} not among the categorical features {list(self.categorical)}")
-        self.levels_: dict[str, list[str]] = {}
-
-    def fit(self, features: pd.DataFrame) -> "_Design":
-        # reference level: as asked, else the most frequent one (its effect is 0); the others in sorted order
-        for col in self.categorical:
-            counts = features[col].value_counts()
-            reference = self.reference.get(col, counts.index[0])
-            if reference not in counts.index:
-                raise ValueError(f"reference: {reference!r} is not a level of {col!r} in the data "
-                                 f"({sorted(counts.index)})")
-            self.levels_[col] = [reference] + sorted(v for v in counts.index if v != reference)
-        return self
-
-    def matrix(self, features: pd.DataFrame, constant: bool = True) -> pd.DataFrame:
-        missing = [c for c in (*self.numeric, *self.categorical) if c not in features.columns]
-        if missing:
-            raise ValueError(f"features: missing column(s) {missing}; build them with invoice_features()")
-        X = features[list(self.numeric)].astype(float)
-        for col, levels in self.levels_.items():
-            values = features[col].astype(str)
-            unseen = ~values.isin(levels)
-            if unseen.any():
-                logger.warning("%s: %d row(s) with levels not seen when fitting (%s) scored as %r", col,
-                               unseen.sum(), sorted(values[unseen].unique())[:3], levels[0])
-            for level in levels[1:]:
-                X[f"{col}[{level}]"] = (values == level).astype(float)
-        if constant:
-            X.insert(0, "const", 1.0)
-        return X
-
-
 # --------------------------------------------------------------------------------------------- logit
 class LatePaymentModel:
     """P(an invoice is paid more than ``threshold`` days late), a logit on what is known at issue::
@@ -211,7 +172,7 @@ class LatePaymentModel:
     def __init__(self, threshold: int = 30, categorical: Sequence[str] = ("size_class", "sector"),
                  numeric: Sequence[str] = NUMERIC_FEATURES, reference: Mapping[str, str] | None = None):
         self.threshold = threshold
-        self._design = _Design(_check_numeric(numeric), categorical, reference)
+        self._design = regression.Design(_check_numeric(numeric), categorical, reference, name="LatePaymentModel")
         self.categorical = self._design.categorical
 
     def fit(self, invoices: pd.DataFrame, customers: pd.DataFrame | None, as_of) -> "LatePaymentModel":
@@ -224,10 +185,8 @@ class LatePaymentModel:
                              f"(more than {self.threshold} days); got {len(train)} with {int(y.sum())} late")
         self._design.fit(train)
         self.levels_ = self._design.levels_
-        self.result_ = sm.Logit(y, self._design.matrix(train)).fit(disp=0, maxiter=200)
-        if not self.result_.mle_retvals.get("converged", True):
-            logger.warning("LatePaymentModel: the optimiser did not converge; check for rare levels")
-        self.coefficients_ = scoring.coefficient_table(self.result_, "odds_ratio")
+        self.result_ = regression.fit_logit(y, self._design.matrix(train), name="LatePaymentModel", maxiter=200)
+        self.coefficients_ = regression.coefficient_table(self.result_, "odds_ratio")
         self.n_train_, self.event_rate_ = len(train), float(y.mean())
         return self
 
@@ -357,8 +316,9 @@ def kaplan_meier(invoices: pd.DataFrame, as_of, customers: pd.DataFrame | None =
     """Kaplan-Meier curves of the share of invoices still unpaid, by days since the invoice date.
 
     ``S(t) = prod over payment days t_j <= t of (1 - d_j / n_j)`` with ``d_j`` invoices paid on day ``t_j``
-    and ``n_j`` still unpaid and observed just before; open invoices are censored at ``as_of`` (statsmodels
-    ``SurvfuncRight``). The 95% band is pointwise, ``S +- 1.96 se`` (Greenwood), clipped to [0, 1].
+    and ``n_j`` still unpaid and observed just before; open invoices are censored at ``as_of``
+    (:func:`portfolio_kit.stats.survival.kaplan_meier`). The 95% band is pointwise, ``S +- 1.96 se``
+    (Greenwood), clipped to [0, 1]; each curve ends at its last payment day.
 
     Parameters
     ----------
@@ -384,11 +344,7 @@ def kaplan_meier(invoices: pd.DataFrame, as_of, customers: pd.DataFrame | None =
     groups = durations.groupby(by, sort=True) if by else [("total", durations)]
     tables = []
     for name, part in groups:
-        fit = SurvfuncRight(part["duration"].to_numpy(float), part["paid"].to_numpy(int))
-        prob, se = np.r_[1.0, fit.surv_prob], np.r_[0.0, fit.surv_prob_se]
-        table = pd.DataFrame({"days": np.r_[0.0, fit.surv_times], "share_unpaid": prob,
-                              "ci_low": np.clip(prob - 1.96 * se, 0, 1), "ci_high": np.clip(prob + 1.96 * se, 0, 1),
-                              "at_risk": np.r_[len(part), fit.n_risk], "paid": np.r_[0, fit.n_events]})
+        table = survival.kaplan_meier(part["duration"], part["paid"]).rename(columns=_RENAMED)
         if by:
             table.insert(0, by, name)
         tables.append(table)
@@ -398,7 +354,7 @@ def kaplan_meier(invoices: pd.DataFrame, as_of, customers: pd.DataFrame | None =
 def median_days_to_pay(curves: pd.DataFrame) -> pd.Series:
     """Median days from invoice to payment read off :func:`kaplan_meier` curves: the first day the share
     unpaid is at most 0.5 (``NaN`` when a curve never gets there)."""
-    by = [c for c in curves.columns if c not in ("days", "share_unpaid", "ci_low", "ci_high", "at_risk", "paid")]
+    by = [c for c in curves.columns if c not in UNPAID_COLUMNS]
     groups = curves[by[0]] if by else pd.Series("total", index=curves.index)
     reached = curves["days"].where(curves["share_unpaid"] <= 0.5)
     return reached.groupby(groups, sort=True).min().rename("median_days_to_pay")
@@ -445,7 +401,7 @@ class PaymentTimeModel:
         if ties not in ("breslow", "efron"):
             raise ValueError(f"ties must be 'breslow' or 'efron', got {ties!r}")
         self.ties = ties
-        self._design = _Design(_check_numeric(numeric), categorical, reference)
+        self._design = regression.Design(_check_numeric(numeric), categorical, reference, name="PaymentTimeModel")
         self.categorical = self._design.categorical
 
     def fit(self, invoices: pd.DataFrame, customers: pd.DataFrame | None, as_of) -> "PaymentTimeModel":
@@ -457,7 +413,7 @@ class PaymentTimeModel:
         X = self._design.matrix(features, constant=False)
         self.result_ = PHReg(features["duration"].to_numpy(float), X,
                              status=features["paid"].to_numpy(int), ties=self.ties).fit()
-        self.hazard_ratios_ = scoring.coefficient_table(self.result_, "hazard_ratio")
+        self.hazard_ratios_ = regression.coefficient_table(self.result_, "hazard_ratio")
         times, cumhaz, _ = self.result_.baseline_cumulative_hazard[0]
         self.baseline_ = pd.DataFrame({"days": times, "cumulative_hazard": cumhaz})
         return self

@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from portfolio_kit.churn import AT_RISK_PROBABILITY
 from portfolio_kit.data.schemas import key_figures_table
 from portfolio_kit.monitoring import SEVERITIES
 from portfolio_kit.report.tables import (ABC_SUMMARY, AGING, ALERTS, CONCENTRATION, CUSTOMERS_CHURN, CUSTOMERS_CLV,
@@ -79,8 +80,8 @@ FIGURES: dict[str, tuple[str, str]] = {
     **{f"alerts_{severity}": ("monitoring", "count") for severity in SEVERITIES},
 }
 
-#: Churn probability above which an active customer counts as at risk (the churn notebook's key figure).
-CHURN_THRESHOLD = 0.5
+#: Churn probability above which an active customer counts as at risk (the churn page's own threshold).
+CHURN_THRESHOLD = AT_RISK_PROBABILITY
 
 #: The tables the summary reads: name -> the columns it needs. Per-customer tables (``customers_*``, one row per
 #: customer) are read for those columns only.

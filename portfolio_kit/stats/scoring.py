@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["auc", "brier_score", "classification_metrics", "calibration_table", "lift_table", "coefficient_table"]
+__all__ = ["auc", "brier_score", "classification_metrics", "calibration_table", "lift_table"]
 
 
 def _check(y, p) -> tuple[np.ndarray, np.ndarray]:
@@ -149,30 +149,3 @@ def lift_table(y, p, groups: int = 10) -> pd.DataFrame:
         return pd.DataFrame({"group": np.arange(1, n.size + 1), "n": n, "events": events.astype(int),
                              "event_rate": events / n, "lift": events / n / y.mean(),
                              "cumulative_share_of_events": np.cumsum(events) / total})
-
-
-def coefficient_table(result, effect: str = "odds_ratio") -> pd.DataFrame:
-    """Coefficients of a fitted statsmodels model with their exponentiated effects and 95% Wald intervals.
-
-    ``effect = exp(coef)`` (an odds ratio for a logit, a hazard ratio for a Cox model) and
-    ``exp(coef -/+ 1.96 std_err)``.
-
-    Parameters
-    ----------
-    result : statsmodels results
-        With ``params``, ``bse``, ``pvalues`` and ``model.exog_names``.
-    effect : str
-        Name of the exponentiated column (``"odds_ratio"``, ``"hazard_ratio"``).
-
-    Returns
-    -------
-    DataFrame
-        ``term``, ``coef``, ``std_err``, ``z``, ``p_value``, ``effect``, ``effect_low``, ``effect_high``.
-    """
-    params, bse = np.asarray(result.params, dtype=float), np.asarray(result.bse, dtype=float)
-    z = stats.norm.ppf(0.975)
-    with np.errstate(over="ignore"):  # a separated term has an infinite bound
-        return pd.DataFrame({"term": list(result.model.exog_names), "coef": params, "std_err": bse,
-                             "z": params / bse, "p_value": np.asarray(result.pvalues, dtype=float),
-                             effect: np.exp(params), f"{effect}_low": np.exp(params - z * bse),
-                             f"{effect}_high": np.exp(params + z * bse)})

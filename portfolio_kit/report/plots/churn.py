@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from portfolio_kit.churn import TENURE_COLUMNS
+from portfolio_kit.report.plots.style import (calibration_chart, new_axes, percent_axis, shown_name, survival_steps,
+                                              texts_or_english)
 from portfolio_kit.report.texts import Texts
-from portfolio_kit.report.plots.style import new_axes, percent_axis, shown_name, texts_or_english
 
 __all__ = ["gain_chart", "calibration_plot", "odds_ratio_plot", "tenure_curves", "cohort_heatmap"]
-
-_CURVE_COLUMNS = ("tenure_months", "survival", "ci_low", "ci_high", "at_risk", "churned")
 
 
 def gain_chart(lift: pd.DataFrame, ax=None, title: str | None = None, texts: Texts | None = None):
@@ -41,27 +41,15 @@ def gain_chart(lift: pd.DataFrame, ax=None, title: str | None = None, texts: Tex
 
 
 def calibration_plot(calibration: pd.DataFrame, ax=None, title: str | None = None, texts: Texts | None = None):
-    """Observed churn rate against the mean predicted probability per bin, one line per score, with the
-    diagonal of perfect calibration.
+    """Observed churn rate (95% interval) against the mean predicted probability per bin, one line per score,
+    with the diagonal of perfect calibration (:func:`~portfolio_kit.report.plots.style.calibration_chart`).
 
     Parameters
     ----------
     calibration : DataFrame
         ``ChurnBacktest.calibration``: :func:`portfolio_kit.stats.scoring.calibration_table` rows with ``score``.
     """
-    t = texts_or_english(texts)
-    fig, ax = new_axes(ax)
-    ax.plot([0, 1], [0, 1], color="0.5", linestyle="--", linewidth=1, label=t("churn.plot.perfect"))
-    if texts is not None:
-        calibration = calibration.assign(score=calibration["score"].map(lambda s: str(shown_name(s, texts))))
-    sns.lineplot(data=calibration, x="mean_predicted", y="observed_rate", hue="score", style="score",
-                 markers=True, dashes=False, sort=True, ax=ax)
-    ax.set(title=title or t("churn.plot.calibration_title"), xlabel=t("churn.plot.mean_predicted"),
-           ylabel=t("churn.plot.observed_rate"), xlim=(0, 1), ylim=(0, 1.02))
-    percent_axis(ax, texts, "x")
-    percent_axis(ax, texts, "y")
-    ax.legend(title="")
-    return fig
+    return calibration_chart(calibration, "churn.plot", ax, title, texts)
 
 
 def odds_ratio_plot(odds_ratios: pd.DataFrame, ax=None, title: str | None = None, texts: Texts | None = None):
@@ -89,7 +77,7 @@ def odds_ratio_plot(odds_ratios: pd.DataFrame, ax=None, title: str | None = None
 
 def tenure_curves(curves: pd.DataFrame, ax=None, title: str | None = None, texts: Texts | None = None):
     """Kaplan-Meier step curves (95% band) of the share of customers still buying by months since their
-    first purchase, one per segment.
+    first purchase, one per segment (:func:`~portfolio_kit.report.plots.style.survival_steps`).
 
     Parameters
     ----------
@@ -97,21 +85,9 @@ def tenure_curves(curves: pd.DataFrame, ax=None, title: str | None = None, texts
         :func:`portfolio_kit.churn.tenure_survival`.
     """
     t = texts_or_english(texts)
-    fig, ax = new_axes(ax)
-    by = [c for c in curves.columns if c not in _CURVE_COLUMNS]
-    hue = by[0] if by else None
-    sns.lineplot(data=curves, x="tenure_months", y="survival", hue=hue, drawstyle="steps-post", ax=ax)
-    groups = list(curves.groupby(hue, sort=True)) if hue else [(None, curves)]
-    for (name, part), colour in zip(groups, sns.color_palette(n_colors=len(groups))):
-        ax.fill_between(part["tenure_months"], part["ci_low"], part["ci_high"], step="post", alpha=0.15,
-                        color=colour, linewidth=0)
-    ax.axhline(0.5, color="0.5", linestyle=":", linewidth=1)
-    ax.set(title=title or t("churn.plot.tenure_title"), xlabel=t("churn.plot.months_since_first"),
-           ylabel=t("churn.plot.still_buying"), ylim=(0, 1.02))
-    percent_axis(ax, texts, "y")
-    if hue and texts is not None and ax.get_legend() is not None:
-        ax.get_legend().set_title(t.column(hue))
-    return fig
+    return survival_steps(curves, "tenure_months", "survival", TENURE_COLUMNS, ax,
+                          title=title or t("churn.plot.tenure_title"), xlabel=t("churn.plot.months_since_first"),
+                          ylabel=t("churn.plot.still_buying"), texts=texts)
 
 
 def cohort_heatmap(retention: pd.DataFrame, ax=None, title: str | None = None, texts: Texts | None = None):

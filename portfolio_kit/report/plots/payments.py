@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from portfolio_kit.payments import UNPAID_COLUMNS
+from portfolio_kit.report.plots.style import (MAX_POINTS, calibration_chart, date_axis, new_axes, number_axis,
+                                              sample_points, shown_name, survival_steps, texts_or_english)
 from portfolio_kit.report.texts import Texts
-from portfolio_kit.report.plots.style import (MAX_POINTS, date_axis, new_axes, number_axis, sample_points,
-                                              shown_name, texts_or_english)
 
 __all__ = ["aging_history_bars", "dso_trend", "days_late_distribution", "survival_curves", "calibration_plot",
            "exposure_vs_limit"]
@@ -95,7 +95,8 @@ def days_late_distribution(late: pd.DataFrame, by: str | None = None, clip: tupl
 
 
 def survival_curves(curves: pd.DataFrame, ax=None, title: str | None = None, texts: Texts | None = None):
-    """Kaplan-Meier curves (step lines, 95% band) of the share unpaid by days since the invoice date.
+    """Kaplan-Meier curves (step lines, 95% band) of the share unpaid by days since the invoice date, one per
+    segment (:func:`~portfolio_kit.report.plots.style.survival_steps`).
 
     Parameters
     ----------
@@ -103,45 +104,21 @@ def survival_curves(curves: pd.DataFrame, ax=None, title: str | None = None, tex
         :func:`portfolio_kit.payments.kaplan_meier`.
     """
     t = texts_or_english(texts)
-    fig, ax = new_axes(ax)
-    by = [c for c in curves.columns if c not in ("days", "share_unpaid", "ci_low", "ci_high", "at_risk", "paid")]
-    hue = by[0] if by else None
-    sns.lineplot(data=curves, x="days", y="share_unpaid", hue=hue, drawstyle="steps-post", ax=ax)
-    groups = curves.groupby(hue) if hue else [(None, curves)]
-    colours = dict(zip([g for g, _ in groups], sns.color_palette(n_colors=len(groups))))
-    for name, part in groups:
-        ax.fill_between(part["days"], part["ci_low"], part["ci_high"], step="post", alpha=0.15,
-                        color=colours[name], linewidth=0)
-    ax.axhline(0.5, color="0.5", linestyle=":", linewidth=1)
-    ax.set(title=title or t("payments.plot.unpaid_title"), xlabel=t("payments.plot.days_since_issue"),
-           ylabel=t("payments.plot.share_unpaid"), ylim=(0, 1.02))
-    if hue and texts is not None and ax.get_legend() is not None:
-        ax.get_legend().set_title(t.column(hue))
-    return fig
+    return survival_steps(curves, "days", "share_unpaid", UNPAID_COLUMNS, ax,
+                          title=title or t("payments.plot.unpaid_title"), xlabel=t("payments.plot.days_since_issue"),
+                          ylabel=t("payments.plot.share_unpaid"), texts=texts)
 
 
 def calibration_plot(calibration: pd.DataFrame, ax=None, title: str | None = None, texts: Texts | None = None):
-    """Observed event rate (95% interval) against the mean predicted probability per bin, with the diagonal.
+    """Observed event rate (95% interval) against the mean predicted probability per bin, with the diagonal
+    (:func:`~portfolio_kit.report.plots.style.calibration_chart`).
 
     Parameters
     ----------
     calibration : DataFrame
         :func:`portfolio_kit.stats.scoring.calibration_table`.
     """
-    t = texts_or_english(texts)
-    fig, ax = new_axes(ax)
-    top = float(np.nanmax(calibration[["mean_predicted", "observed_high"]].to_numpy())) * 1.05
-    ax.plot([0, top], [0, top], color="0.5", linestyle="--", linewidth=1, label=t("payments.plot.perfect"))
-    ax.errorbar(calibration["mean_predicted"], calibration["observed_rate"],
-                yerr=[calibration["observed_rate"] - calibration["observed_low"],
-                      calibration["observed_high"] - calibration["observed_rate"]],
-                fmt="none", ecolor="0.6", elinewidth=1)
-    sns.scatterplot(data=calibration, x="mean_predicted", y="observed_rate", size="n", legend=False, ax=ax,
-                    label=t("payments.plot.bins"))
-    ax.set(title=title or t("payments.plot.calibration_title"), xlabel=t("payments.plot.mean_predicted"),
-           ylabel=t("payments.plot.observed_rate"), xlim=(0, top), ylim=(0, top))
-    ax.legend()
-    return fig
+    return calibration_chart(calibration, "payments.plot", ax, title, texts)
 
 
 def exposure_vs_limit(exposure: pd.DataFrame, ax=None, title: str | None = None, texts: Texts | None = None,
