@@ -25,10 +25,9 @@ from portfolio_kit.report.browser import (CHROMIUM_ENV, ChromiumNotFound, find_c
                                           print_pdf, print_report_pdf)
 from portfolio_kit.runner.cli import main
 from portfolio_kit.data.config import load_config
+from .conftest import SAMPLE_CONFIG as SAMPLE
 
-from .test_runner import client, suite  # noqa: F401  (fixtures: a tiny client and a two-notebook suite)
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "portfolio.yaml"
 NOTEBOOKS = ["data_overview", "abc_pareto"]
 SKIP_ENV = "PORTFOLIO_KIT_SKIP_BROWSER"
 A4 = (595.28, 841.89)  # points

@@ -31,8 +31,8 @@ from portfolio_kit.report.plots import churn as figures  # noqa: E402
 from portfolio_kit.report.texts import Texts  # noqa: E402
 from portfolio_kit.report.wording.churn import at_risk_in_words, drivers_in_words  # noqa: E402
 from portfolio_kit.stats import regression  # noqa: E402
+from .conftest import SAMPLE_DIR as SAMPLE
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 DAY = pd.Timedelta(days=1)
 
 
@@ -456,12 +456,8 @@ def test_cohort_retention_matches_loops(rows, freq):
 
 # ------------------------------------------------------------------------------------------------ sample client
 @pytest.fixture(scope="module")
-def sample():
-    if not (SAMPLE / "truth.json").exists():
-        pytest.skip("sample client not generated")
-    from portfolio_kit.data import load_portfolio
-
-    portfolio = load_portfolio(SAMPLE / "portfolio.yaml")
+def sample(sample_portfolio, truth):
+    portfolio = sample_portfolio
     return portfolio.transactions, portfolio.customers, portfolio.invoices, portfolio.as_of
 
 

@@ -9,7 +9,6 @@ generating model describes gross purchase amounts (returns are drawn on top).
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -21,15 +20,7 @@ from scipy import stats
 from portfolio_kit import clv
 
 from .test_clv_summary import naive_summary
-
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
-pytestmark = pytest.mark.skipif(not (SAMPLE / "truth.json").exists(), reason="sample client not generated")
-
-
-@pytest.fixture(scope="module")
-def truth():
-    return json.loads((SAMPLE / "truth.json").read_text())
-
+from .conftest import SAMPLE_DIR as SAMPLE
 
 @pytest.fixture(scope="module")
 def transactions():

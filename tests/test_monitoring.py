@@ -7,7 +7,6 @@ counting by hand) or planted in a fixture; the sample client's ``truth.json`` li
 from __future__ import annotations
 
 import doctest
-import json
 import logging
 import math
 from pathlib import Path
@@ -26,11 +25,11 @@ from portfolio_kit.monitoring import (
     evaluate_alerts, migration_matrix, parse_alert_rules, snapshot_pair, value_bridge)
 from portfolio_kit.report.texts import Texts
 from portfolio_kit.report.wording import monitoring as wording
+from .conftest import SAMPLE_DIR as SAMPLE
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 SNAPSHOT_FIELDS = ["rating", "failure_score", "delinquency_score", "credit_limit", "officers", "share_capital"]
 
 
@@ -122,15 +121,10 @@ def test_planted_changes_found_exactly_on_a_hand_made_pair():
     assert row["delta"] == -40_000.0
 
 
-@pytest.mark.skipif(not (SAMPLE / "truth.json").is_file(), reason="sample client not generated")
-def test_sample_client_planted_changes_found_exactly():
+def test_sample_client_planted_changes_found_exactly(truth, sample_portfolio):
     """data/sample/truth.json: all planted changes are found and nothing else is reported (snapshots loaded
     through the client's config, as a run does)."""
-    from portfolio_kit.data.config import load_config
-    from portfolio_kit.data import load_portfolio
-
-    truth = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
-    before, after = snapshot_pair(load_portfolio(load_config(SAMPLE / "portfolio.yaml")).snapshots)
+    before, after = snapshot_pair(sample_portfolio.snapshots)
     diff = diff_snapshots(before, after)
     assert_exact_match(diff, truth)
     scale = truth["rating_scale"]

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from portfolio_kit import payments
 from portfolio_kit.payments import PROFILES, days_late, late_payment_shares, payment_index, payment_profile
 
-from .payments_ledgers import customers, ledger, make_invoices  # noqa: F401  (fixtures)
+from .payments_ledgers import make_invoices
 
 AS_OF = pd.Timestamp("2024-03-31")
 

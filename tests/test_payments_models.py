@@ -10,7 +10,6 @@ client in ``data/sample`` with the logit coefficients of its generator in ``trut
 from __future__ import annotations
 
 import doctest
-import json
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +22,9 @@ from portfolio_kit.payments import (LatePaymentModel, PaymentTimeModel, backtest
                                     kaplan_meier, median_days_to_pay, payment_durations)
 from portfolio_kit.stats import regression, scoring, survival
 
-from .payments_ledgers import customers, ledger, make_invoices  # noqa: F401  (fixtures)
+from .payments_ledgers import make_invoices
+from .conftest import SAMPLE_DIR as SAMPLE
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 
 def read_sample_table(table: str, dates: list[str]) -> pd.DataFrame:
@@ -40,10 +39,7 @@ def read_sample_table(table: str, dates: list[str]) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def sample():
-    if not (SAMPLE / "truth.json").exists():
-        pytest.skip("sample client not generated")
-    truth = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
+def sample(truth):
     invoices = read_sample_table("invoices", ["issue_date", "due_date", "paid_date"])
     customers = read_sample_table("customers", ["since"])
     return invoices, customers, pd.Timestamp(truth["as_of"]), truth["payment_model"]

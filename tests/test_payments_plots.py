@@ -15,7 +15,6 @@ from portfolio_kit.report.plots import payments as figures  # noqa: E402
 from portfolio_kit.report.plots import style  # noqa: E402
 from portfolio_kit.stats import scoring  # noqa: E402
 
-from .payments_ledgers import customers, ledger  # noqa: E402, F401  (fixtures)
 
 AS_OF = pd.Timestamp("2024-03-31")
 

@@ -21,7 +21,7 @@ from portfolio_kit.payments import (aging, aging_history, aging_labels, check_in
                                     dso_countback, dso_standard, exposure, exposure_concentration, open_invoices,
                                     receivables_kpis)
 
-from .payments_ledgers import customers, ledger, make_invoices  # noqa: F401  (fixtures)
+from .payments_ledgers import make_invoices
 
 AS_OF = pd.Timestamp("2024-03-31")
 BUCKETS = ["current", "1-30", "31-60", "61-90", "91+"]

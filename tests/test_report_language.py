@@ -12,8 +12,8 @@ import pytest
 from portfolio_kit.runner import cli
 from portfolio_kit.data.config import load_config
 from portfolio_kit.runner.suite import ParameterError, run_suite
+from .conftest import SAMPLE_CONFIG as SAMPLE
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "portfolio.yaml"
 #: An amount in the Italian way: currency, dots between thousands, a decimal comma (EUR 1.234,56).
 ITALIAN_AMOUNT = re.compile(r"EUR -?\d{1,3}(?:\.\d{3})+,\d{2}\b")
 

@@ -16,50 +16,7 @@ from portfolio_kit.runner.cli import main
 from portfolio_kit.data.config import load_config
 from portfolio_kit.runner.suite import ParameterError, RunFailed, list_runs, notebook_parameters, run_suite
 
-from .test_io import CUSTOMERS_IT, INVOICES_IT, TRANSACTIONS_IT, make_client
-
-XSS = "<script>alert(1)</script> S.p.A."
-
-PARAMS = '''config_path: str = ""  # the client's portfolio.yaml
-as_of: str = ""  # analysis date
-output_dir: str = ""  # run folder
-pseudonymise: bool = False  # pseudonyms
-'''
-
-
-def _notebook(path: Path, params: str, body: str) -> None:
-    cells = [new_code_cell(params), new_code_cell(body)]
-    cells[0].metadata["tags"] = ["parameters"]
-    nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                            "language": "python"}})
-    nbformat.write(nb, path)
-
-
-@pytest.fixture
-def suite(tmp_path):
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
-    _notebook(folder / "01_names.ipynb", PARAMS + "top: int = 2  # customers shown\n", """
-from portfolio_kit.data import load_portfolio
-from portfolio_kit.data.schemas import key_figures_table
-from portfolio_kit.report.tables import save_key_figures, save_table
-p = load_portfolio(config_path, as_of=as_of, pseudonymise_names=pseudonymise)
-save_key_figures(key_figures_table({"customers": (len(p.customers), "count"), "top": (top, "count")}), "names",
-                 output_dir, "overview")
-save_table(p.customers[["customer_id", "name"]].head(top), "names", output_dir)""")
-    _notebook(folder / "02_check.ipynb", PARAMS + "fail: bool = False  # raise on purpose\nrate: float = 0.1  # a rate\n", """
-if fail:
-    raise RuntimeError("failing on purpose")
-print("rate", rate)""")
-    return folder
-
-
-@pytest.fixture
-def client(tmp_path):
-    customers = CUSTOMERS_IT.replace("Società Verdi", XSS)
-    return make_client(tmp_path / "client", {"clienti.csv": customers, "movimenti.csv": TRANSACTIONS_IT,
-                                             "fatture.csv": INVOICES_IT})
-
+from .clients import CUSTOMERS_IT, INVOICES_IT, PARAMS, TRANSACTIONS_IT, XSS, make_client, write_notebook
 
 def _tree(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -172,13 +129,13 @@ def test_cli_exit_codes_and_messages(client, suite, tmp_path, capsys, monkeypatc
     assert "expected a date" in capsys.readouterr().out
     assert main(["run", str(client), "--reports", reports, "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "1 data error found" in err and "Traceback" not in err
+    assert "2 data errors found" in err and "not in the file: 'Margine'" in err and "Traceback" not in err
 
 
 def test_warnings_stay_in_the_notebook_not_on_the_page(client, tmp_path):
     folder = tmp_path / "nb"
     folder.mkdir()
-    _notebook(folder / "01_warn.ipynb", PARAMS, 'import warnings\nwarnings.warn("internal detail for the analyst")')
+    write_notebook(folder / "01_warn.ipynb", PARAMS, 'import warnings\nwarnings.warn("internal detail for the analyst")')
     run = run_suite(load_config(client), reports=tmp_path / "r", notebooks_dir=folder).run_dir
     assert "internal detail" in (run / "notebooks" / "01_warn.ipynb").read_text()
     assert "internal detail" not in (run / "01_warn.html").read_text()

@@ -14,8 +14,8 @@ import pytest
 from portfolio_kit.data import staging
 from portfolio_kit.data.config import load_config
 from portfolio_kit.data import check_portfolio, load_portfolio
+from .conftest import SAMPLE_DIR as SAMPLE
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 
 def _config(folder: Path, tmp_path: Path, **engine):

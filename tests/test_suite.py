@@ -12,8 +12,8 @@ import pytest
 from portfolio_kit.runner.cli import main
 from portfolio_kit.data.config import load_config
 from portfolio_kit.runner.suite import NOTEBOOKS_DIR, discover_notebooks, notebook_parameters, run_suite
+from .conftest import SAMPLE_CONFIG as SAMPLE
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "portfolio.yaml"
 
 
 def _values(run, notebook: str) -> dict:

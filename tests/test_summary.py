@@ -27,12 +27,12 @@ from portfolio_kit.report import summary
 from portfolio_kit.data.config import load_config
 from portfolio_kit.report.plots import summary as plots
 from portfolio_kit.report.texts import texts
+from .conftest import SAMPLE_CONFIG as SAMPLE
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "data" / "sample" / "portfolio.yaml"
 PAGES = {"data_overview": "00_data_overview.html", "segmentation": "01_segmentation.html",
          "abc_pareto": "02_abc_pareto.html", "clv": "03_clv.html", "payments": "04_payments.html",
          "churn": "05_churn.html", "monitoring": "06_monitoring.html"}
