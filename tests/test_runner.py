@@ -31,7 +31,7 @@ def test_a_run_lands_complete_with_manifest_html_and_tables(client, suite, tmp_p
     assert run.parent == tmp_path / "reports" / "acme" / "2026-03-31"
     assert not list(run.parent.glob(".*partial"))
     assert {p.name for p in run.iterdir()} == {"index.html", "01_names.html", "02_check.html", "notebooks", "tables",
-                                               "key_figures", "manifest.json"}
+                                               "key_figures", "manifest.json", "not_run.json"}
     m = json.loads((run / "manifest.json").read_text())
     assert m["status"] == "success" and m["run_id"] == run.name and m["as_of"] == "2026-03-31"
     assert m["inputs"]["movimenti.csv"] == hashlib.sha256((client.parent / "movimenti.csv").read_bytes()).hexdigest()
@@ -82,6 +82,19 @@ def test_two_runs_sit_side_by_side_and_a_failure_touches_neither(client, suite, 
     assert json.loads((failed / "manifest.json").read_text())["status"] == "failed"
     assert {run: _tree(run) for run in (first, second)} == snapshot
     assert [r["status"] for r in list_runs(reports)] == ["success", "success", "failed"]
+
+
+def test_a_failing_notebook_does_not_stop_the_others(client, suite, tmp_path):
+    """The notebooks after a failure still run; the run is kept as .failed with every page that succeeded, and
+    the index names the failure and its cell."""
+    write_notebook(suite / "03_after.ipynb", PARAMS, 'print("after the failure")')
+    with pytest.raises(RunFailed) as exc:
+        run_suite(load_config(client), reports=tmp_path / "reports", notebooks_dir=suite, overrides={"fail": "true"})
+    failed = exc.value.run_dir
+    status = {nb["name"]: nb["status"] for nb in json.loads((failed / "manifest.json").read_text())["notebooks"]}
+    assert status == {"names": "success", "check": "failed", "after": "success"}
+    assert (failed / "01_names.html").is_file() and (failed / "03_after.html").is_file()
+    assert "02_check.ipynb failed in cell" in (failed / "index.html").read_text()
 
 
 def test_parameters_are_checked_before_anything_runs(client, suite, tmp_path):

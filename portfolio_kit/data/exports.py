@@ -44,13 +44,14 @@ import pyarrow.compute as pc
 from portfolio_kit.data.config import PortfolioConfig, ReadOptions
 from portfolio_kit.data.schemas import TABLE_KEYS, TABLES, columns
 
-__all__ = ["Problem", "DataQualityReport", "DataValidationError", "Collector", "read_table", "sniff_separator",
+__all__ = ["DATE_FORMATS", "Problem", "DataQualityReport", "DataValidationError", "Collector", "read_table", "sniff_separator",
            "canonicalise", "check_keys", "table_files", "load_table", "cross_checks", "fill_due_dates", "as_of_cut",
            "empty_table", "table_summary", "file_sha256"]
 
 log = logging.getLogger(__name__)
 
-_DATE_FORMATS = ("%d/%m/%Y", "ISO8601", "%d.%m.%Y", "%d-%m-%Y", "%m/%d/%Y", "%Y%m%d", "%d/%m/%y")
+#: Date formats tried, in order, where the config gives none (day first before month first when both read).
+DATE_FORMATS = ("%d/%m/%Y", "ISO8601", "%d.%m.%Y", "%d-%m-%Y", "%m/%d/%Y", "%Y%m%d", "%d/%m/%y")
 _ENCODINGS = ("utf-8-sig", "cp1252")
 _SEPARATORS = ";,\t|"
 _MAX_ROWS_SHOWN = 5
@@ -241,7 +242,7 @@ def _parse_dates(s: pd.Series, opts: ReadOptions) -> tuple[pd.Series, str]:
     text = s.where(~is_stamp).astype("string").str.strip()
     codes, distinct = pd.factorize(text.mask(text.eq("")))  # dates repeat: parse each distinct text once
     rows_per_text = np.bincount(codes[codes >= 0], minlength=len(distinct))
-    candidates = [opts.date_format] if opts.date_format else list(_DATE_FORMATS)
+    candidates = [opts.date_format] if opts.date_format else list(DATE_FORMATS)
     best, best_fmt, best_count = None, candidates[0], -1
     for fmt in candidates:
         parsed = pd.to_datetime(pd.Series(distinct, dtype="string"), format=fmt, errors="coerce")

@@ -324,18 +324,26 @@ def _label(t: Texts, row) -> str:
     return f"{label}: {row.detail}" if row.detail else label
 
 
-def introduction(figures: pd.DataFrame, t: Texts, as_of, previous_as_of=None) -> Markdown:
-    """The page's first lines: the as-of date, the run compared with (or that there is none) and the
-    notebooks missing from the run, in the report language.
+def introduction(figures: pd.DataFrame, t: Texts, as_of, previous_as_of=None,
+                 not_run: dict[str, str] | None = None) -> Markdown:
+    """The page's first lines: the as-of date, the run compared with (or that there is none), the notebooks
+    not run for the client's data with the reason and what to export (``not_run``, the runner's
+    :func:`~portfolio_kit.report.tables.read_not_run`), and the other notebooks missing from the run, in the
+    report language.
 
     ``figures`` is :func:`headline_figures`' table; ``previous_as_of`` the previous run's date (None: none).
     """
     compared = (t("summary.compared_with", previous=pd.Timestamp(previous_as_of)) if previous_as_of is not None
                 else t("summary.no_previous"))
     text = f"{t('summary.as_of', as_of=pd.Timestamp(as_of))} {compared}"
+    not_run = not_run or {}
+    for notebook, reason in not_run.items():
+        name = t(f"summary.notebook.{notebook}") if t.has(f"summary.notebook.{notebook}") else notebook
+        text += "\n\n" + t("summary.not_run", notebook=name, reason=t(f"common.not_run.{reason}"))
     absent = figures.groupby("notebook", sort=False)["value"].apply(lambda v: v.isna().all())
-    if absent.any():
-        names = ", ".join(t(f"summary.notebook.{n}") for n in absent.index[absent])
+    absent = absent[absent & ~absent.index.isin(list(not_run))]
+    if len(absent):
+        names = ", ".join(t(f"summary.notebook.{n}") for n in absent.index)
         text += "\n\n" + t("summary.missing", notebooks=names)
     return Markdown(text)
 

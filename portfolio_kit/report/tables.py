@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 __all__ = ["save_table", "save_key_figures", "read_key_figures", "read_customer_tables", "write_workbook",
-           "CUSTOMER_TABLE_PREFIX", "DATA_TABLES", "REVENUE_BY_MONTH", "CONCENTRATION", "ABC_SUMMARY",
+           "CUSTOMER_TABLE_PREFIX", "NOT_RUN_FILE", "read_not_run", "DATA_TABLES", "REVENUE_BY_MONTH", "CONCENTRATION", "ABC_SUMMARY",
            "CUSTOMERS_SEGMENTS", "CUSTOMERS_CLV", "CUSTOMERS_CHURN", "AGING", "RECEIVABLES_KPIS", "ALERTS"]
 
 # Tables another page reads (the executive summary), saved and read by these names only.
@@ -26,6 +26,10 @@ CUSTOMERS_CHURN = "customers_churn"
 AGING = "aging"
 RECEIVABLES_KPIS = "receivables_kpis"
 ALERTS = "alerts"
+
+#: The file of a run folder listing the notebooks not run and why (``{notebook: reason}``), written by the runner
+#: before any notebook runs, so the summary can say it.
+NOT_RUN_FILE = "not_run.json"
 
 #: Per-customer tables (one row per ``customer_id``) are saved as ``customers_<analysis>.csv``: monitoring
 #: joins them to compare two runs.
@@ -70,6 +74,12 @@ def read_key_figures(run_dir: str | Path) -> dict[str, dict[str, dict[str, objec
     """Key figures of a run, by notebook name: ``{notebook: {figure: {"value", "kind", "label"}}}``."""
     folder = Path(run_dir) / "key_figures"
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
+
+
+def read_not_run(run_dir: str | Path | None) -> dict[str, str]:
+    """The notebooks of a run that were not run, with the reason (a ``common.not_run`` catalogue key)."""
+    path = Path(run_dir) / NOT_RUN_FILE if run_dir else None
+    return json.loads(path.read_text(encoding="utf-8")) if path is not None and path.is_file() else {}
 
 
 def read_customer_tables(run_dir: str | Path | None) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from portfolio_kit.data.config import ConfigError, load_config
 from portfolio_kit.data import DataValidationError, check_portfolio
 from portfolio_kit.runner.suite import (DEFAULT_REPORTS, NOTEBOOKS_DIR, RunError, RunFailed, discover_notebooks,
                                         list_runs, notebook_parameters, reports_root, run_suite)
-from portfolio_kit.report.texts import LANGUAGES
+from portfolio_kit.report.texts import LANGUAGES, texts
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -48,6 +48,10 @@ class _Progress:
             print(f"[{event['index']}/{event['total']}] {event['notebook']} ...", end="", file=sys.stderr, flush=True)
         elif self.mode == "plain" and event["event"] == "end":
             print(f" {event['status']} ({event['seconds']:.1f} s)", file=sys.stderr, flush=True)
+        elif self.mode == "plain" and event["event"] == "skip":
+            reason = texts("en")(f"common.not_run.{event['reason']}")
+            print(f"[{event['index']}/{event['total']}] {event['notebook']} ... not run: {reason}", file=sys.stderr,
+                  flush=True)
 
 
 def cmd_run(args) -> int:
@@ -124,6 +128,26 @@ def cmd_params(args) -> int:
     return EXIT_OK
 
 
+def cmd_init(args) -> int:
+    from portfolio_kit.data.draft import write_draft
+
+    draft = write_draft(args.folder, out=args.out, client=args.client, as_of=args.as_of)
+    print(f"wrote {draft.path}")
+    found = ", ".join(f"{table} ({path})" for table, path in draft.tables.items())
+    print(f"tables found: {found or 'none'}")
+    unmapped = "; ".join(f"{table}: {', '.join(cols)}" for table, cols in draft.unmapped.items())
+    print(f"columns unmapped (kept as they are): {unmapped or 'none'}")
+    print(f"checks to do (lines marked CHECK): {len(draft.checks)}")
+    for check in draft.checks:
+        print(f"  - {check}")
+    if draft.missing:
+        print(f"missing (lines marked MISSING): {', '.join(draft.missing)}")
+    for line in draft.unplaced:
+        print(f"not placed: {line}")
+    print(f"next: edit the draft, then run `portfolio-kit validate {draft.path}`")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portfolio-kit", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"portfolio-kit {__version__}")
@@ -144,6 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="print only the path of the new index.html")
     run.add_argument("--log-json", action="store_true", help="progress as JSON lines on stderr (for schedulers)")
     run.set_defaults(func=cmd_run)
+
+    init = sub.add_parser("init", help="draft a commented portfolio.yaml from the exports in a folder")
+    init.add_argument("folder", help="the client's folder of exports (CSV or other delimited text, Excel, Parquet)")
+    init.add_argument("--out", help="where to write the draft (default FOLDER/portfolio.yaml; never overwritten)")
+    init.add_argument("--client", help="client name (default: the folder's name)")
+    init.add_argument("--as-of", help="analysis date YYYY-MM-DD (default: the latest date in the data)")
+    init.set_defaults(func=cmd_init)
 
     val = sub.add_parser("validate", help="check a client's data and print a data-quality summary")
     val.add_argument("config")

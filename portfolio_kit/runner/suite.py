@@ -50,7 +50,8 @@ from portfolio_kit.data.exports import DataValidationError, file_sha256
 from portfolio_kit.data.portfolio import check_portfolio
 from portfolio_kit.monitoring import parse_alert_rules
 from portfolio_kit.report.texts import LANGUAGES, texts
-from portfolio_kit.report.tables import read_key_figures, write_workbook
+from portfolio_kit.report.tables import NOT_RUN_FILE, read_key_figures, write_workbook
+from portfolio_kit.runner.needs import unmet_need
 
 __all__ = ["NOTEBOOKS_DIR", "DEFAULT_REPORTS", "RunError", "ParameterError", "RunFailed", "Param", "discover_notebooks",
            "notebook_parameters", "plan_run", "run_suite", "list_runs", "previous_run", "RUNNER_PARAMETERS"]
@@ -343,10 +344,14 @@ def _index_html(cfg: PortfolioConfig, manifest: dict, key_figures: dict[str, dic
         figures = key_figures.get(nb["name"], {})
         items = "".join(f"<li>{esc(t.figure_label(f['label']))}: <b>{esc(t.write(f['value'], f['kind']))}</b></li>"
                         for f in figures.values())
-        status = t("common.index_status", status=t(f"common.status.{nb['status']}"),
-                   seconds=t.number(nb["seconds"], 1))
-        rows.append(f'<section><h2><a href="{esc(nb["html"])}">{esc(nb["title"])}</a></h2>'
-                    f'<p class="meta">{esc(status)}</p><ul>{items}</ul></section>')
+        if nb["status"] == "not_run":
+            status = t("common.index_not_run", reason=t(f"common.not_run.{nb['reason']}"))
+        else:
+            status = t("common.index_status", status=t(f"common.status.{nb['status']}"),
+                       seconds=t.number(nb["seconds"], 1))
+            status += f" ({nb['error']})" if nb.get("error") else ""
+        title = f'<a href="{esc(nb["html"])}">{esc(nb["title"])}</a>' if nb.get("html") else esc(nb["title"])
+        rows.append(f'<section><h2>{title}</h2><p class="meta">{esc(status)}</p><ul>{items}</ul></section>')
     title = esc(t("common.report_title", client=cfg.client, as_of=pd.Timestamp(manifest["as_of"])))
     tables = esc(t.template("common.index_tables")).format(
         workbook=f'<a href="{esc(manifest["workbook"] or "")}">{esc(t("common.workbook"))}</a>',
@@ -380,7 +385,7 @@ def _print_pdf(cfg: PortfolioConfig, manifest: dict, run: Path) -> tuple[dict | 
     """Print the run's index and notebook pages into one PDF: (the manifest's ``pdf`` entry, failure or None)."""
     name = f"{cfg.client}_{cfg.as_of.isoformat()}.pdf"
     t = texts.for_config(cfg)
-    notebooks = _reading_order(manifest["notebooks"])
+    notebooks = [nb for nb in _reading_order(manifest["notebooks"]) if nb.get("html")]
     pages = ["index.html"] + [nb["html"] for nb in notebooks]
     t0 = time.perf_counter()
     try:
@@ -406,10 +411,14 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
     (headless Chromium, see :func:`~portfolio_kit.report.browser.print_report_pdf`) inside the run before it is
     moved into place.
 
+    A notebook whose needs (:mod:`portfolio_kit.runner.needs`) the client's data do not meet is not run: the
+    manifest records it as ``not run`` with the reason, and the index and the summary show it. A notebook that
+    fails does not stop the others: every page that succeeded is kept.
+
     Raises :class:`ParameterError` or :class:`~portfolio_kit.data.exports.DataValidationError` before anything runs
     for bad parameters or bad data, :class:`~portfolio_kit.report.browser.ChromiumNotFound` likewise when ``pdf``
-    is asked without Chromium, and :class:`RunFailed` (after keeping ``<run_id>.failed/``) when a notebook
-    or the PDF fails.
+    is asked without Chromium, and :class:`RunFailed` (after keeping ``<run_id>.failed/`` with every page that
+    succeeded) when a notebook or the PDF fails.
     """
     emit = progress or (lambda event: None)
     if language:
@@ -425,9 +434,11 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
     plans = plan_run(cfg, notebooks, overrides, runner_values)
     if cfg.alerts:
         parse_alert_rules(cfg.alerts)  # an unknown rule or field is an error naming the rule, before any run
-    _, report = check_portfolio(cfg, rows=False)
+    portfolio, report = check_portfolio(cfg)
     if not report.ok:
         raise DataValidationError(report)
+    not_run = {plan.name: reason for plan in plans
+               if (reason := unmet_need(plan.name, portfolio, runner_values["previous_run"])) is not None}
     start = dt.datetime.now(dt.timezone.utc)
     hashes = {str(p.relative_to(cfg.source.parent) if p.is_relative_to(cfg.source.parent) else p): file_sha256(p)
               for p in input_files(cfg)}
@@ -447,8 +458,17 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
     }
     if chromium:
         manifest["versions"]["chromium"] = chromium_version(chromium)
-    failure = None
+    (partial / NOT_RUN_FILE).write_text(json.dumps(not_run, indent=2), encoding="utf-8")
+    failures = []
     for i, plan in enumerate(plans, 1):
+        if plan.name in not_run:
+            manifest["notebooks"].append({"name": plan.name, "notebook": f"notebooks/{plan.path.name}", "html": None,
+                                          "title": _title(plan.path), "status": "not_run",
+                                          "reason": not_run[plan.name], "seconds": 0.0})
+            emit({"event": "skip", "notebook": plan.name, "index": i, "total": len(plans),
+                  "reason": not_run[plan.name]})
+            continue
+        failure = None
         params = dict(plan.parameters, output_dir=str(partial))
         executed = partial / "notebooks" / plan.path.name
         entry = {"name": plan.name, "notebook": f"notebooks/{plan.path.name}", "html": f"{plan.path.stem}.html",
@@ -476,10 +496,12 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
             entry["title"] = _title(executed)  # the heading as the notebook displayed it, in the run's language
             _export_html(executed, partial / entry["html"], entry["title"])
         if failure:
-            break
+            entry["error"] = failure
+            failures.append(failure)
     workbook = write_workbook(partial / "tables", partial / "tables" / f"{cfg.client}_{cfg.as_of.isoformat()}.xlsx")
     manifest["workbook"] = str(workbook.relative_to(partial)) if workbook else None
     (partial / "index.html").write_text(_index_html(cfg, manifest, read_key_figures(partial)), encoding="utf-8")
+    failure = "; ".join(failures) or None
     if pdf and not failure:
         manifest["pdf"], failure = _print_pdf(cfg, manifest, partial)
     end = dt.datetime.now(dt.timezone.utc)
