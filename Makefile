@@ -36,8 +36,8 @@ browser:  ## install headless Chromium (Debian's chromium) unless it is on PATH
 test: $(STAMP) browser  ## run the whole test suite, notebooks included (and the report in headless Chromium)
 	$(BIN)/python -m pytest
 
-lab: $(STAMP)  ## open JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks/
+lab: $(STAMP)  ## open JupyterLab on the notebooks (as root too, e.g. in a container)
+	$(BIN)/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 validate: $(STAMP)  ## check a client's data: make validate CONFIG=path/to/portfolio.yaml
 	$(BIN)/portfolio-kit validate $(CONFIG)

@@ -50,7 +50,7 @@ def customer_mix(customers: pd.DataFrame, attributes: list[str],
                  transactions: pd.DataFrame | None = None, revenue: pd.Series | None = None) -> pd.DataFrame:
     """Customers per value of each attribute (long table), with their share and, when transactions (or the
     net ``revenue`` per customer id, e.g. from an engine's customer summary) are given, their net revenue and
-    its share. Missing values count as ``(unknown)``; absent attributes are skipped.
+    its share. Missing values count as ``(unknown)``; absent or empty attributes are skipped.
 
     Returns
     -------
@@ -59,7 +59,7 @@ def customer_mix(customers: pd.DataFrame, attributes: list[str],
     if revenue is None and transactions is not None:
         revenue = transactions.groupby("customer_id")["amount"].sum()
     parts = []
-    for attribute in (a for a in attributes if a in customers.columns):
+    for attribute in (a for a in attributes if a in customers.columns and customers[a].notna().any()):
         groups = customers[attribute].astype("string").fillna("(unknown)").to_numpy()
         part = customers.groupby(groups).size().rename("customers").to_frame()
         part["share"] = part["customers"] / part["customers"].sum()
@@ -74,15 +74,17 @@ def customer_mix(customers: pd.DataFrame, attributes: list[str],
     return out[["attribute", "value"] + [c for c in out.columns if c not in ("attribute", "value")]]
 
 
-def key_figures(portfolio, summary: pd.DataFrame, aging_total: pd.DataFrame | None = None) -> pd.DataFrame:
+def key_figures(portfolio, summary: pd.DataFrame | None, aging_total: pd.DataFrame | None = None) -> pd.DataFrame:
     """Headline numbers of a loaded :class:`~portfolio_kit.data.portfolio.Portfolio`, as
     :func:`~portfolio_kit.data.schemas.key_figures_table`.
 
     ``summary`` is the customer summary over all transaction rows
-    (:func:`portfolio_kit.engines.customer_summary`) and ``aging_total`` the total open receivables
-    (:func:`portfolio_kit.engines.aging` without ``by``), so the figures hold for large clients too, whose
-    raw rows in memory are only a sample.
+    (:func:`portfolio_kit.engines.customer_summary`; None for a client without sales) and ``aging_total`` the
+    total open receivables (:func:`portfolio_kit.engines.aging` without ``by``; None without invoices), so the
+    figures hold for large clients too, whose raw rows in memory are only a sample.
     """
+    if summary is None:  # a client without sales
+        summary = pd.DataFrame({c: pd.Series(dtype=float) for c in ("lines", "revenue", "credit_notes")})
     bought = bool(summary["lines"].sum())
     return key_figures_table({
         "customers": (int(portfolio.customers["customer_id"].nunique()), "count"),

@@ -211,3 +211,23 @@ def test_a_mapped_optional_column_missing_from_the_file_is_an_error(tmp_path):
     cfg = make_client(tmp_path, {"movimenti.csv": TRANSACTIONS_IT.replace("Margine", "Margin%")})
     (msg,) = errors_of(cfg)
     assert "not in the file: 'Margine' (-> margin)" in msg and "tables.transactions.columns" in msg
+
+
+def test_whitespace_separated_text_is_detected(tmp_path):
+    """A text export aligned with runs of blanks (no ';', ',', tab or '|') reads as columns, not as one."""
+    text = "Codice   Data         Importo\n007      03/01/2026   1234.56\nC2       28/02/2026   99.90\n"
+    cfg = make_client(tmp_path, {"movimenti.csv": text}, read={"decimal": "."},
+                      transactions_extra={"columns": {"Codice": "customer_id", "Data": "date", "Importo": "amount"}})
+    portfolio, report = check_portfolio(load_config(cfg))
+    assert report.ok, report.errors
+    assert portfolio.transactions["amount"].tolist() == [1234.56, 99.90]
+
+
+def test_one_column_and_headerless_files_say_which_option_to_set(tmp_path):
+    fixed_width = "Codice Cliente  Data        Importo\n007             03/01/2026  1.234,56\nC2              28/02/2026  99,90\n"
+    cfg = make_client(tmp_path / "one", {"movimenti.csv": fixed_width})
+    (msg,) = errors_of(cfg)
+    assert "reads as one column: set 'sep'" in msg and "fixed-width" in msg
+    cfg = make_client(tmp_path / "headerless", {"movimenti.csv": "007;03/01/2026;1.234,56\nC2;28/02/2026;99,90\n"})
+    (msg,) = errors_of(cfg)
+    assert "first line looks like data" in msg and "no header line" in msg

@@ -20,8 +20,9 @@ def key_figures(horizon_months: int, metrics: pd.DataFrame, at_risk: pd.DataFram
     """Headline numbers of churn (:func:`~portfolio_kit.data.schemas.key_figures_table`).
 
     ``metrics`` is :func:`~portfolio_kit.churn.backtest_churn`'s ``metrics`` (AUC of the logit, the recency
-    baseline and the purchase model, its last row: ``auc_bgnbd`` or ``auc_mbgnbd``), ``at_risk`` :func:`~portfolio_kit.churn.at_risk_customers`'
-    table, ``survival`` :func:`~portfolio_kit.churn.survival_at` of all customers, read at ``months``.
+    baseline and the purchase model, its last row: ``auc_bgnbd`` or ``auc_mbgnbd``), ``at_risk``
+    :func:`~portfolio_kit.churn.at_risk_customers`' table, ``survival`` :func:`~portfolio_kit.churn.survival_at`
+    of all customers, read at ``months``.
     """
     auc = metrics.set_index("score")["auc"]
     purchase_model = {model.label: name for name, model in clv.PURCHASE_MODELS.items()}[auc.index[-1]]

@@ -130,7 +130,8 @@ def checked_transactions(transactions, customer_col, date_col, value_col,
         raise ValueError(f"column {date_col!r} has {int(dates.isna().sum())} missing dates")
     if transactions[customer_col].isna().any():
         raise ValueError(f"column {customer_col!r} has {int(transactions[customer_col].isna().sum())} missing ids")
-    margin_col = margin_col if margin_col in transactions.columns else None
+    margin_col = (margin_col if margin_col in transactions.columns and transactions[margin_col].notna().any()
+                  else None)  # an empty margin column (sales exported without margin) is no margin
     for col in (value_col, margin_col):
         if col is None:
             continue

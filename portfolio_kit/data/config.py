@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from portfolio_kit.data.schemas import TABLES
 
-__all__ = ["ConfigError", "ReadOptions", "TableConfig", "EngineOptions", "PortfolioConfig", "load_config", "RAW_ROWS_LIMIT",
-           "engine_for_rows"]
+__all__ = ["ConfigError", "ReadOptions", "TableConfig", "EngineOptions", "PortfolioConfig", "load_config",
+           "RAW_ROWS_LIMIT", "engine_for_rows"]
 
 
 class ConfigError(ValueError):

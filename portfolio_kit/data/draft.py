@@ -47,11 +47,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from portfolio_kit.data.exports import DATE_FORMATS, sniff_separator
+from portfolio_kit.data.exports import DATE_FORMATS, WHITESPACE, sniff_separator
 from portfolio_kit.data.schemas import TABLES, columns
 
 __all__ = ["SYNONYMS", "DraftError", "Export", "Placement", "Draft", "normalise", "detect_encoding",
-           "detect_separator", "detect_marks", "detect_date_format", "find_exports", "map_columns", "guess_table",
+           "detect_marks", "detect_date_format", "find_exports", "map_columns", "guess_table",
            "draft_config", "write_draft"]
 
 #: Client header names of each canonical column, Italian (``it``) and English (``en``), most usual first: the
@@ -123,7 +123,6 @@ _CUSTOMER_ATTRIBUTES = {"name", "customer_type", "sector", "region", "size_class
 _EVENT_DATES = ("date", "issue_date", "paid_date", "snapshot_date", "since")  # known by the as-of date
 _TEXT, _EXCEL, _PARQUET = {".csv", ".txt", ".tsv", ".tab", ".dat", ".psv"}, {".xlsx", ".xlsm", ".xls"}, {".parquet",
                                                                                                       ".pq"}
-_WHITESPACE = r"\s+"
 _WHOLE_FILE, _CHUNK = 64 << 20, 8 << 20  # larger files: detected on their first and last 8 MB
 _DATE_LIKE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{2,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _NUMBER_LIKE = re.compile(r"[-+]?\d+(?:[.,]\d+)*")
@@ -180,30 +179,6 @@ def detect_encoding(raw: bytes) -> str:
     except UnicodeDecodeError:
         return "cp1252"
     return "utf-8"
-
-
-def detect_separator(text: str) -> str:
-    """The field separator of delimited text: of ``;`` tab ``|`` ``,``, the one that splits the first lines into
-    the same number of fields, and the most (``;`` first when two do, as in ``C1;10,5``); else ``\\s+`` when
-    runs of spaces do; else the reader's guess (:func:`~portfolio_kit.data.exports.sniff_separator`).
-
-    Examples
-    --------
-    >>> detect_separator("F1;C1;31/01/2024;100,00\\nF2;C2;01/02/2024;50,00")
-    ';'
-    >>> detect_separator("id   date\\nC1   2024-01-31")
-    '\\\\s+'
-    """
-    lines = [line for line in text.splitlines()[:50] if line.strip()]
-    fields = {}
-    for candidate in ";\t|,":
-        counts = {len(row) for row in csv.reader(lines, delimiter=candidate)}
-        if len(counts) == 1 and (n := counts.pop()) > 1:
-            fields[candidate] = n
-    if fields:
-        return max(fields, key=fields.get)  # max keeps the first of equals
-    counts = {len(line.split()) for line in lines}
-    return _WHITESPACE if len(counts) == 1 and counts.pop() > 1 else sniff_separator(text)
 
 
 def detect_marks(cells: list[str], sep: str | None = None) -> dict[str, str | None]:
@@ -332,7 +307,7 @@ def _read_file(path: Path) -> list[Export]:
     text, encoding, rows, partial = _read_text(path)
     if not text.strip():
         raise ValueError("the file is empty")
-    sep = detect_separator(text)
+    sep = sniff_separator(text)
     frame = pd.read_csv(StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
                         skipinitialspace=True)
     export = Export([path], frame, rows=rows if partial else len(frame), options={"sep": sep, "encoding": encoding})
@@ -473,7 +448,7 @@ def _describe(options: dict) -> str:
     """Read options in words, for the comments."""
     names = {"sep": "separator", "decimal": "decimal", "thousands": "thousands", "encoding": "encoding",
              "date_format": "dates"}
-    shown = {"\t": "tab", _WHITESPACE: "spaces"}
+    shown = {"\t": "tab", WHITESPACE: "spaces"}
     return ", ".join(f"{label} {shown.get(options[k], repr(options[k]) if options[k] else 'none')}"
                      for k, label in names.items() if k in options) or "typed cells"
 

@@ -44,16 +44,18 @@ import pyarrow.compute as pc
 from portfolio_kit.data.config import PortfolioConfig, ReadOptions
 from portfolio_kit.data.schemas import TABLE_KEYS, TABLES, columns
 
-__all__ = ["DATE_FORMATS", "Problem", "DataQualityReport", "DataValidationError", "Collector", "read_table", "sniff_separator",
-           "canonicalise", "check_keys", "table_files", "load_table", "cross_checks", "fill_due_dates", "as_of_cut",
-           "empty_table", "table_summary", "file_sha256"]
+__all__ = ["DATE_FORMATS", "WHITESPACE", "Problem", "DataQualityReport", "DataValidationError", "Collector",
+           "read_table", "sniff_separator", "canonicalise", "check_keys", "table_files", "load_table", "cross_checks",
+           "fill_due_dates", "as_of_cut", "empty_table", "table_summary", "file_sha256"]
 
 log = logging.getLogger(__name__)
 
 #: Date formats tried, in order, where the config gives none (day first before month first when both read).
 DATE_FORMATS = ("%d/%m/%Y", "ISO8601", "%d.%m.%Y", "%d-%m-%Y", "%m/%d/%Y", "%Y%m%d", "%d/%m/%y")
 _ENCODINGS = ("utf-8-sig", "cp1252")
-_SEPARATORS = ";,\t|"
+_SEPARATORS = ";\t|,"
+#: The separator of whitespace-separated text (runs of blanks), as pandas reads it.
+WHITESPACE = r"\s+"
 _MAX_ROWS_SHOWN = 5
 
 
@@ -138,9 +140,29 @@ class Collector:
 # --- reading ---------------------------------------------------------------------------------------------
 
 def sniff_separator(text: str) -> str:
-    head = "\n".join(text.splitlines()[:20])
+    """The field separator of delimited text: of ``;`` tab ``|`` ``,``, the one that splits the first lines into
+    the same number of fields, and the most (``;`` first when two do, as in ``C1;10,5``); else ``\\s+`` when
+    runs of blanks do (whitespace-separated text); else Python's sniffer, else ``,``.
+
+    Examples
+    --------
+    >>> sniff_separator("F1;C1;31/01/2024;100,00\nF2;C2;01/02/2024;50,00")
+    ';'
+    >>> sniff_separator("id   date\nC1   2024-01-31")
+    '\\s+'
+    """
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    fields = {}
+    for candidate in _SEPARATORS:
+        counts = {len(row) for row in csv.reader(lines, delimiter=candidate)}
+        if len(counts) == 1 and (n := counts.pop()) > 1:
+            fields[candidate] = n
+    if fields:
+        return max(fields, key=fields.get)  # max keeps the first of equals
+    if len({len(line.split()) for line in lines}) == 1 and len(lines[0].split()) > 1:
+        return WHITESPACE
     try:
-        return csv.Sniffer().sniff(head, delimiters=_SEPARATORS).delimiter
+        return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=_SEPARATORS).delimiter
     except csv.Error:
         return ","
 
@@ -256,17 +278,23 @@ def _parse_dates(s: pd.Series, opts: ReadOptions) -> tuple[pd.Series, str]:
 _EXPECTED = {"float": "a number", "date": "a date", "id": "an identifier", "str": "text"}
 
 
+def _layout_hint(frame: pd.DataFrame) -> str:
+    """Why the columns may not be found: the file read as one column (wrong separator, fixed width) or its first
+    line holds data, not names (no header line)."""
+    if len(frame.columns) == 1:
+        return (". The file reads as one column: set 'sep' in the config (';', ',', '\\t', '|' or '\\s+' for "
+                "whitespace-separated text); fixed-width exports must be saved as delimited text first")
+    looks_like_data = [c for c in frame.columns
+                       if re.fullmatch(r"[-+]?[\d.,]+|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", str(c).strip())]
+    if looks_like_data:
+        return (f". The first line looks like data, not column names ({', '.join(map(repr, looks_like_data[:3]))}): "
+                "the export has no header line; add one with the column names")
+    return ""
+
+
 def canonicalise(table: str, frame: pd.DataFrame, opts: ReadOptions, colmap: dict[str, str],
                   out: Collector) -> pd.DataFrame | None:
     """Rename, check required columns, parse every canonical column; extra columns are kept as they are."""
-    present = {str(c).strip() for c in frame.columns}
-    absent = [f"{client!r} (-> {canon})" for client, canon in colmap.items()  # required ones: reported below
-              if str(client).strip() not in present and canon not in present
-              and canon not in columns(table, required=True)]
-    if absent:
-        out.add("error", f"column(s) named in the config are not in the file: {', '.join(absent)}; the file has "
-                         f"{sorted(present)}. Correct the name under tables.{table}.columns, or remove the line "
-                         "if the export has no such column (optional columns may be absent)")
     rename = {c: colmap.get(c, colmap.get(c.strip(), c)) for c in frame.columns}
     frame = frame.rename(columns=rename)
     client_name = {canon: client for client, canon in rename.items()}
@@ -274,8 +302,16 @@ def canonicalise(table: str, frame: pd.DataFrame, opts: ReadOptions, colmap: dic
     if missing:
         wanted = ", ".join(f"{c!r}" for c in missing)
         out.add("error", f"missing required column(s) {wanted}; the file has {list(client_name.values())}. "
-                         f"Map the client's names in the config under tables.{table}.columns")
+                         f"Map the client's names in the config under tables.{table}.columns" + _layout_hint(frame))
         return None
+    present = {str(c).strip() for c in client_name.values()}
+    absent = [f"{client!r} (-> {canon})" for client, canon in colmap.items()  # required ones: above
+              if str(client).strip() not in present and canon not in present
+              and canon not in columns(table, required=True)]
+    if absent:
+        out.add("error", f"column(s) named in the config are not in the file: {', '.join(absent)}; the file has "
+                         f"{sorted(present)}. Correct the name under tables.{table}.columns, or remove the line "
+                         "if the export has no such column (optional columns may be absent)")
     if frame.empty:
         out.add("error", "file has a header but no data rows")
         return None

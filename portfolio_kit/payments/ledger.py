@@ -268,8 +268,8 @@ def with_segment(table: pd.DataFrame, customers: pd.DataFrame | None, by: str | 
     """``table`` (with ``customer_id``) plus the customers' ``by`` column, ``"(unknown)"`` where missing."""
     if by is None or by == "customer_id" or by in table.columns:
         return table
-    labels = segment_labels(customers, by)
-    return table.assign(**{by: table["customer_id"].map(labels).fillna(UNKNOWN_SEGMENT).astype(str)})
+    labels = table["customer_id"].map(segment_labels(customers, by)).astype(object)  # empty: nulls of no type
+    return table.assign(**{by: labels.fillna(UNKNOWN_SEGMENT).astype(str)})
 
 
 def open_invoices(invoices: pd.DataFrame, as_of) -> pd.DataFrame:

@@ -12,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 __all__ = ["save_table", "save_key_figures", "read_key_figures", "read_customer_tables", "write_workbook",
-           "CUSTOMER_TABLE_PREFIX", "NOT_RUN_FILE", "read_not_run", "DATA_TABLES", "REVENUE_BY_MONTH", "CONCENTRATION", "ABC_SUMMARY",
-           "CUSTOMERS_SEGMENTS", "CUSTOMERS_CLV", "CUSTOMERS_CHURN", "AGING", "RECEIVABLES_KPIS", "ALERTS"]
+           "CUSTOMER_TABLE_PREFIX", "NOT_RUN_FILE", "read_not_run", "DATA_TABLES", "REVENUE_BY_MONTH", "CONCENTRATION",
+           "ABC_SUMMARY", "CUSTOMERS_SEGMENTS", "CUSTOMERS_CLV", "CUSTOMERS_CHURN", "AGING", "RECEIVABLES_KPIS",
+           "ALERTS"]
 
 # Tables another page reads (the executive summary), saved and read by these names only.
 DATA_TABLES = "data_tables"

@@ -29,9 +29,10 @@ import logging
 import os
 import platform
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, Callable
 
@@ -58,9 +59,13 @@ __all__ = ["NOTEBOOKS_DIR", "DEFAULT_REPORTS", "RunError", "ParameterError", "Ru
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
-DEFAULT_REPORTS = PROJECT_ROOT / "reports"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the checkout, when the kit runs from one (git commit)
+#: The suite's notebooks, shipped inside the package (in a checkout, ``portfolio_kit/notebooks`` links to the
+#: top-level ``notebooks/`` folder).
+NOTEBOOKS_DIR = Path(str(resources.files("portfolio_kit") / "notebooks"))
+#: Where runs land unless the config (``reports:``) or the command line says otherwise: ``./reports`` of the
+#: folder the kit is run from, never inside the installed package.
+DEFAULT_REPORTS = Path("reports")
 KERNEL_NAME = "python3"
 #: Parameters the runner itself supplies; every notebook declares the first three. ``language`` is the report
 #: language (the config's, or the run's ``--language``).
@@ -274,7 +279,9 @@ def _versions() -> dict[str, str]:
 
 
 def reports_root(cfg: PortfolioConfig, override: str | Path | None = None) -> Path:
-    return Path(override) if override else (cfg.reports or DEFAULT_REPORTS)
+    """The folder runs of ``cfg`` land in, as an absolute path: ``override``, else the config's ``reports``,
+    else ``./reports``."""
+    return Path(override or cfg.reports or DEFAULT_REPORTS).resolve()
 
 
 def list_runs(root: Path, client: str | None = None) -> list[dict[str, Any]]:
@@ -381,6 +388,12 @@ def _title(path: Path) -> str:
     return notebook_name(path).replace("_", " ").capitalize()
 
 
+def _entry(plan: NotebookPlan, **fields) -> dict:
+    """A notebook's entry in the manifest: its name, file, page and title, and ``fields``."""
+    return {"name": plan.name, "notebook": f"notebooks/{plan.path.name}", "html": f"{plan.path.stem}.html",
+            "title": _title(plan.path)} | fields
+
+
 def _print_pdf(cfg: PortfolioConfig, manifest: dict, run: Path) -> tuple[dict | None, str | None]:
     """Print the run's index and notebook pages into one PDF: (the manifest's ``pdf`` entry, failure or None)."""
     name = f"{cfg.client}_{cfg.as_of.isoformat()}.pdf"
@@ -429,7 +442,8 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
     notebooks = discover_notebooks(notebooks_dir, only)
     root = reports_root(cfg, reports)
     prev = previous_run(root, cfg.client, cfg.as_of)
-    runner_values = {"config_path": str(cfg.source), "as_of": cfg.as_of.isoformat(), "pseudonymise": pseudonymise,
+    runner_values = {"config_path": str(Path(cfg.source).resolve()), "as_of": cfg.as_of.isoformat(),
+                     "pseudonymise": pseudonymise,
                      "previous_run": str(prev) if prev else "", "language": cfg.language}
     plans = plan_run(cfg, notebooks, overrides, runner_values)
     if cfg.alerts:
@@ -459,45 +473,44 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
     if chromium:
         manifest["versions"]["chromium"] = chromium_version(chromium)
     (partial / NOT_RUN_FILE).write_text(json.dumps(not_run, indent=2), encoding="utf-8")
-    failures = []
-    for i, plan in enumerate(plans, 1):
-        if plan.name in not_run:
-            manifest["notebooks"].append({"name": plan.name, "notebook": f"notebooks/{plan.path.name}", "html": None,
-                                          "title": _title(plan.path), "status": "not_run",
-                                          "reason": not_run[plan.name], "seconds": 0.0})
-            emit({"event": "skip", "notebook": plan.name, "index": i, "total": len(plans),
-                  "reason": not_run[plan.name]})
-            continue
-        failure = None
-        params = dict(plan.parameters, output_dir=str(partial))
-        executed = partial / "notebooks" / plan.path.name
-        entry = {"name": plan.name, "notebook": f"notebooks/{plan.path.name}", "html": f"{plan.path.stem}.html",
-                 "title": _title(plan.path),
-                 "parameters": {k: v for k, v in (plan.effective | params).items() if k != "output_dir"}}
-        emit({"event": "start", "notebook": plan.name, "index": i, "total": len(plans)})
-        t0 = time.perf_counter()
-        try:
-            papermill.execute_notebook(str(plan.path), str(executed), parameters=params, kernel_name=KERNEL_NAME,
-                                       cwd=str(plan.path.parent), progress_bar=False, log_output=False,
-                                       kernel_manager_class=LocalKernelManager)
-            entry["status"] = "success"
-        except papermill.PapermillExecutionError as exc:
-            entry["status"] = "failed"
-            failure = (f"notebook {plan.path.name} failed in cell {exc.cell_index} (execution count "
-                       f"{exc.exec_count}): {exc.ename}: {exc.evalue}")
-        except Exception as exc:  # kernel died, notebook unreadable...
-            entry["status"] = "failed"
-            failure = f"notebook {plan.path.name} could not run: {type(exc).__name__}: {exc}"
-        entry["seconds"] = round(time.perf_counter() - t0, 3)
-        manifest["notebooks"].append(entry)
-        emit({"event": "end", "notebook": plan.name, "index": i, "total": len(plans), "status": entry["status"],
-              "seconds": entry["seconds"]})
-        if executed.exists():
-            entry["title"] = _title(executed)  # the heading as the notebook displayed it, in the run's language
-            _export_html(executed, partial / entry["html"], entry["title"])
-        if failure:
-            entry["error"] = failure
-            failures.append(failure)
+    # kernels run in a folder of their own (their IPC sockets and any file they leave), outside the install
+    with tempfile.TemporaryDirectory(prefix="portfolio-kit-kernels-") as kernel_dir:
+        failures = []
+        for i, plan in enumerate(plans, 1):
+            if plan.name in not_run:
+                manifest["notebooks"].append(_entry(plan, html=None, status="not_run", reason=not_run[plan.name],
+                                                    seconds=0.0))
+                emit({"event": "skip", "notebook": plan.name, "index": i, "total": len(plans),
+                      "reason": not_run[plan.name]})
+                continue
+            failure = None
+            params = dict(plan.parameters, output_dir=str(partial))
+            executed = partial / "notebooks" / plan.path.name
+            entry = _entry(plan, parameters={k: v for k, v in (plan.effective | params).items() if k != "output_dir"})
+            emit({"event": "start", "notebook": plan.name, "index": i, "total": len(plans)})
+            t0 = time.perf_counter()
+            try:
+                papermill.execute_notebook(str(plan.path), str(executed), parameters=params, kernel_name=KERNEL_NAME,
+                                           cwd=kernel_dir, progress_bar=False, log_output=False,
+                                           kernel_manager_class=LocalKernelManager)
+                entry["status"] = "success"
+            except papermill.PapermillExecutionError as exc:
+                entry["status"] = "failed"
+                failure = (f"notebook {plan.path.name} failed in cell {exc.cell_index} (execution count "
+                           f"{exc.exec_count}): {exc.ename}: {exc.evalue}")
+            except Exception as exc:  # kernel died, notebook unreadable...
+                entry["status"] = "failed"
+                failure = f"notebook {plan.path.name} could not run: {type(exc).__name__}: {exc}"
+            entry["seconds"] = round(time.perf_counter() - t0, 3)
+            manifest["notebooks"].append(entry)
+            emit({"event": "end", "notebook": plan.name, "index": i, "total": len(plans), "status": entry["status"],
+                  "seconds": entry["seconds"]})
+            if executed.exists():
+                entry["title"] = _title(executed)  # the heading as the notebook displayed it, in the run's language
+                _export_html(executed, partial / entry["html"], entry["title"])
+            if failure:
+                entry["error"] = failure
+                failures.append(failure)
     workbook = write_workbook(partial / "tables", partial / "tables" / f"{cfg.client}_{cfg.as_of.isoformat()}.xlsx")
     manifest["workbook"] = str(workbook.relative_to(partial)) if workbook else None
     (partial / "index.html").write_text(_index_html(cfg, manifest, read_key_figures(partial)), encoding="utf-8")
