@@ -44,10 +44,9 @@ class _Progress:
     def __call__(self, event: dict) -> None:
         if self.mode == "json":
             print(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), **event}), file=sys.stderr, flush=True)
-        elif self.mode == "plain" and event["event"] == "start":
-            print(f"[{event['index']}/{event['total']}] {event['notebook']} ...", end="", file=sys.stderr, flush=True)
-        elif self.mode == "plain" and event["event"] == "end":
-            print(f" {event['status']} ({event['seconds']:.1f} s)", file=sys.stderr, flush=True)
+        elif self.mode == "plain" and event["event"] == "end":  # notebooks run side by side: one line at the end
+            print(f"[{event['index']}/{event['total']}] {event['notebook']} ... {event['status']} "
+                  f"({event['seconds']:.1f} s)", file=sys.stderr, flush=True)
         elif self.mode == "plain" and event["event"] == "skip":
             reason = texts("en")(f"common.not_run.{event['reason']}")
             print(f"[{event['index']}/{event['total']}] {event['notebook']} ... not run: {reason}", file=sys.stderr,

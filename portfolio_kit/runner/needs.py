@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["NEEDS", "unmet_need"]
+__all__ = ["NEEDS", "RUNS_AFTER_THE_OTHERS", "unmet_need"]
 
 #: Notebook name -> the checks it needs, in order; the first one that fails is the reason it is not run.
 NEEDS: dict[str, tuple[str, ...]] = {
@@ -33,6 +33,10 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "churn": ("sales", "sales_history"),
     "monitoring": ("snapshots_or_previous_run",),
 }
+
+#: Notebooks that read the per-customer tables the other notebooks of the same run save (monitoring compares
+#: them with the previous run's): they run once the others are done. The summary always runs last.
+RUNS_AFTER_THE_OTHERS = ("monitoring",)
 
 #: Months of sales history the churn page needs: a horizon to learn on and one to check (short horizons).
 CHURN_HISTORY_MONTHS = 12

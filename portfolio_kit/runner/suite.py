@@ -29,8 +29,9 @@ import logging
 import os
 import platform
 import subprocess
-import tempfile
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata, resources
 from pathlib import Path
@@ -42,6 +43,7 @@ import papermill
 import yaml
 from jinja2 import DictLoader
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.paths import jupyter_runtime_dir
 from nbconvert import HTMLExporter
 from traitlets import CaselessStrEnum
 
@@ -52,7 +54,7 @@ from portfolio_kit.data.portfolio import check_portfolio
 from portfolio_kit.monitoring import parse_alert_rules
 from portfolio_kit.report.texts import LANGUAGES, texts
 from portfolio_kit.report.tables import NOT_RUN_FILE, read_key_figures, write_workbook
-from portfolio_kit.runner.needs import unmet_need
+from portfolio_kit.runner.needs import RUNS_AFTER_THE_OTHERS, unmet_need
 
 __all__ = ["NOTEBOOKS_DIR", "DEFAULT_REPORTS", "RunError", "ParameterError", "RunFailed", "Param", "discover_notebooks",
            "notebook_parameters", "plan_run", "run_suite", "list_runs", "previous_run", "RUNNER_PARAMETERS"]
@@ -73,15 +75,26 @@ RUNNER_PARAMETERS = ("config_path", "as_of", "output_dir", "pseudonymise", "prev
 REQUIRED_PARAMETERS = RUNNER_PARAMETERS[:3]
 #: The notebook that summarises the others: it runs last (it reads their tables) and is read first.
 SUMMARY_NOTEBOOK = "summary"
+#: Notebooks run side by side (each in its own kernel): one per core.
+PARALLEL_NOTEBOOKS = max(1, os.cpu_count() or 1)
 _VERSIONED = ("portfolio-kit", "pandas", "numpy", "scipy", "statsmodels", "lifetimes", "seaborn",
               "matplotlib", "papermill", "nbconvert", "pyarrow", "openpyxl", "pypdf")
 
 
 class LocalKernelManager(AsyncKernelManager):
     """Kernels talk to the runner over Unix sockets in the user's Jupyter runtime folder (IPC), not over
-    TCP on localhost, which ipykernel rightly warns is unencrypted."""
+    TCP on localhost, which ipykernel rightly warns is unencrypted. Each kernel's sockets have a name of their
+    own (jupyter_client's default, ``kernel-ipc-N`` in the working folder, makes kernels started side by side,
+    or by two runs at once, talk over each other's sockets)."""
 
     transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    def _ip_default(self) -> str:
+        if self.transport != "ipc":
+            return super()._ip_default()
+        folder = Path(jupyter_runtime_dir())
+        folder.mkdir(parents=True, exist_ok=True)
+        return str(folder / f"portfolio-kit-{uuid.uuid4().hex}-ipc")
 
 
 class RunError(RuntimeError):
@@ -388,6 +401,45 @@ def _title(path: Path) -> str:
     return notebook_name(path).replace("_", " ").capitalize()
 
 
+def run_waves(plans: list[NotebookPlan]) -> list[list[NotebookPlan]]:
+    """The plans in the order they can run: first every notebook that depends on no other, side by side; then
+    those that read the run's other tables (:data:`~portfolio_kit.runner.needs.RUNS_AFTER_THE_OTHERS`); the
+    summary last."""
+    last = [p for p in plans if p.name == SUMMARY_NOTEBOOK]
+    after = [p for p in plans if p.name in RUNS_AFTER_THE_OTHERS]
+    first = [p for p in plans if p not in last and p not in after]
+    return [wave for wave in (first, after, last) if wave]
+
+
+def _execute(plan: NotebookPlan, run: Path) -> dict:
+    """Execute one notebook into the run folder and export its page: its manifest entry, with ``error`` when it
+    failed (the cell and the exception).
+
+    The kernel starts in the runner's working folder (papermill's ``cwd`` changes the whole process's, which
+    notebooks running side by side cannot share); every path a notebook needs is passed absolute, and its
+    sockets live in the Jupyter runtime folder (:class:`LocalKernelManager`), so nothing is written beside the
+    notebooks, inside the install."""
+    params = dict(plan.parameters, output_dir=str(run))
+    executed = run / "notebooks" / plan.path.name
+    entry = _entry(plan, parameters={k: v for k, v in (plan.effective | params).items() if k != "output_dir"})
+    t0 = time.perf_counter()
+    try:
+        papermill.execute_notebook(str(plan.path), str(executed), parameters=params, kernel_name=KERNEL_NAME,
+                                   progress_bar=False, log_output=False,
+                                   kernel_manager_class=LocalKernelManager)
+        entry["status"] = "success"
+    except papermill.PapermillExecutionError as exc:
+        entry.update(status="failed", error=f"notebook {plan.path.name} failed in cell {exc.cell_index} (execution "
+                                             f"count {exc.exec_count}): {exc.ename}: {exc.evalue}")
+    except Exception as exc:  # kernel died, notebook unreadable...
+        entry.update(status="failed", error=f"notebook {plan.path.name} could not run: {type(exc).__name__}: {exc}")
+    entry["seconds"] = round(time.perf_counter() - t0, 3)
+    if executed.exists():
+        entry["title"] = _title(executed)  # the heading as the notebook displayed it, in the run's language
+        _export_html(executed, run / entry["html"], entry["title"])
+    return entry
+
+
 def _entry(plan: NotebookPlan, **fields) -> dict:
     """A notebook's entry in the manifest: its name, file, page and title, and ``fields``."""
     return {"name": plan.name, "notebook": f"notebooks/{plan.path.name}", "html": f"{plan.path.stem}.html",
@@ -473,44 +525,28 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
     if chromium:
         manifest["versions"]["chromium"] = chromium_version(chromium)
     (partial / NOT_RUN_FILE).write_text(json.dumps(not_run, indent=2), encoding="utf-8")
-    # kernels run in a folder of their own (their IPC sockets and any file they leave), outside the install
-    with tempfile.TemporaryDirectory(prefix="portfolio-kit-kernels-") as kernel_dir:
-        failures = []
-        for i, plan in enumerate(plans, 1):
-            if plan.name in not_run:
-                manifest["notebooks"].append(_entry(plan, html=None, status="not_run", reason=not_run[plan.name],
-                                                    seconds=0.0))
-                emit({"event": "skip", "notebook": plan.name, "index": i, "total": len(plans),
-                      "reason": not_run[plan.name]})
-                continue
-            failure = None
-            params = dict(plan.parameters, output_dir=str(partial))
-            executed = partial / "notebooks" / plan.path.name
-            entry = _entry(plan, parameters={k: v for k, v in (plan.effective | params).items() if k != "output_dir"})
-            emit({"event": "start", "notebook": plan.name, "index": i, "total": len(plans)})
-            t0 = time.perf_counter()
-            try:
-                papermill.execute_notebook(str(plan.path), str(executed), parameters=params, kernel_name=KERNEL_NAME,
-                                           cwd=kernel_dir, progress_bar=False, log_output=False,
-                                           kernel_manager_class=LocalKernelManager)
-                entry["status"] = "success"
-            except papermill.PapermillExecutionError as exc:
-                entry["status"] = "failed"
-                failure = (f"notebook {plan.path.name} failed in cell {exc.cell_index} (execution count "
-                           f"{exc.exec_count}): {exc.ename}: {exc.evalue}")
-            except Exception as exc:  # kernel died, notebook unreadable...
-                entry["status"] = "failed"
-                failure = f"notebook {plan.path.name} could not run: {type(exc).__name__}: {exc}"
-            entry["seconds"] = round(time.perf_counter() - t0, 3)
-            manifest["notebooks"].append(entry)
-            emit({"event": "end", "notebook": plan.name, "index": i, "total": len(plans), "status": entry["status"],
-                  "seconds": entry["seconds"]})
-            if executed.exists():
-                entry["title"] = _title(executed)  # the heading as the notebook displayed it, in the run's language
-                _export_html(executed, partial / entry["html"], entry["title"])
-            if failure:
-                entry["error"] = failure
-                failures.append(failure)
+    entries: dict[str, dict] = {}
+    for i, plan in enumerate(plans, 1):
+        if plan.name in not_run:
+            entries[plan.name] = _entry(plan, html=None, status="not_run", reason=not_run[plan.name], seconds=0.0)
+            emit({"event": "skip", "notebook": plan.name, "index": i, "total": len(plans),
+                  "reason": not_run[plan.name]})
+    position = {plan.name: i for i, plan in enumerate(plans, 1)}
+
+    def execute(plan: NotebookPlan) -> dict:
+        emit({"event": "start", "notebook": plan.name, "index": position[plan.name], "total": len(plans)})
+        entry = _execute(plan, partial)
+        emit({"event": "end", "notebook": plan.name, "index": position[plan.name], "total": len(plans),
+              "status": entry["status"], "seconds": entry["seconds"]})
+        return entry
+
+    # notebooks that do not depend on each other run side by side, one per core
+    for wave in run_waves([plan for plan in plans if plan.name not in not_run]):
+        with ThreadPoolExecutor(max_workers=min(len(wave), PARALLEL_NOTEBOOKS)) as pool:
+            for entry in pool.map(execute, wave):
+                entries[entry["name"]] = entry
+    manifest["notebooks"] = [entries[plan.name] for plan in plans]
+    failures = [entry["error"] for entry in manifest["notebooks"] if entry.get("error")]
     workbook = write_workbook(partial / "tables", partial / "tables" / f"{cfg.client}_{cfg.as_of.isoformat()}.xlsx")
     manifest["workbook"] = str(workbook.relative_to(partial)) if workbook else None
     (partial / "index.html").write_text(_index_html(cfg, manifest, read_key_figures(partial)), encoding="utf-8")
