@@ -2,11 +2,19 @@
 
 Notebooks call :func:`save_table` and :func:`save_key_figures` with the run's ``output_dir`` parameter; with
 an empty ``output_dir`` (an analyst's interactive session) nothing is written and the table is only shown.
+
+What a run writes goes to the client, so it is safe to open in a spreadsheet (OWASP, "CSV Injection"): a text cell
+(a ``str`` value, or a column name) starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written
+with a single quote ``'`` before it, as OWASP recommends, so that Excel or LibreOffice show it rather than run it as a
+formula. Numbers are never touched (a negative amount stays a number); a table without such text is written exactly
+as pandas writes it. The workbook reads identifiers (columns ending in ``_id``, and columns with leading zeros such
+as ``000001``) as text, and stores every text cell as text, never as a formula.
 """
 
 from __future__ import annotations
 
 import json
+from itertools import chain
 from pathlib import Path
 
 import pandas as pd
@@ -39,14 +47,58 @@ CUSTOMER_TABLE_PREFIX = "customers_"
 _EXCEL_SHEET_CHARS = 31
 #: Rows above which a table stays CSV only (Excel's limit is 1,048,576; openpyxl writes ~20k rows a second).
 WORKBOOK_MAX_ROWS = 20_000
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutralise(value: object) -> object:
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
+
+
+def _is_text(series: pd.Series) -> bool:
+    return series.dtype == object or isinstance(series.dtype, (pd.StringDtype, pd.CategoricalDtype))
+
+
+def _safe(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its formula-like text cells and column names quoted; ``table`` itself when it has none."""
+    hostile = [i for i, (_, series) in enumerate(table.items())
+               if _is_text(series) and any(_neutralise(v) is not v for v in series)]
+    renamed = any(_neutralise(c) is not c for c in table.columns)
+    if not hostile and not renamed:
+        return table
+    out = table.copy()
+    for i in hostile:
+        out.isetitem(i, table.iloc[:, i].astype(object).map(_neutralise))
+    if renamed:
+        out.columns = [_neutralise(c) for c in table.columns]
+    return out
+
+
+def _has_cr(table: pd.DataFrame) -> bool:
+    """Whether a text cell or name holds a carriage return, which the CSV writer leaves unquoted with ``\\n`` lines."""
+    cells = (v for _, series in table.items() if _is_text(series) for v in series)
+    return any(isinstance(v, str) and "\r" in v for v in chain(table.columns, cells))
+
+
+def _read_for_sheet(csv: Path) -> pd.DataFrame:
+    """A saved table as the workbook shows it: identifiers and numbers with leading zeros kept as text."""
+    raw = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    text = {c: str for c in raw.columns if c.endswith("_id") or raw[c].str.match(r"0\d").any()}
+    return pd.read_csv(csv, dtype=text) if text else pd.read_csv(csv)
 
 
 def save_table(table: pd.DataFrame, name: str, output_dir: str | Path | None) -> pd.DataFrame:
-    """Write ``table`` to ``<output_dir>/tables/<name>.csv`` (UTF-8, ISO dates) and return it for display."""
+    """Write ``table`` to ``<output_dir>/tables/<name>.csv`` (UTF-8, ISO dates); return it, unchanged, for display.
+
+    Text cells and column names starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a leading
+    ``'`` in the file (OWASP's recommendation against CSV injection); numbers are written as they are. A table
+    with a carriage return inside a text cell is written with ``\\r\\n`` lines, so that the cell is quoted and
+    cannot start a row of its own.
+    """
     if output_dir:
         folder = Path(output_dir) / "tables"
         folder.mkdir(parents=True, exist_ok=True)
-        table.to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d")
+        _safe(table).to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d",
+                            lineterminator="\r\n" if _has_cr(table) else None)
     return table
 
 
@@ -108,7 +160,8 @@ def write_workbook(tables_dir: str | Path, path: str | Path, max_rows: int = WOR
     """Gather every ``*.csv`` of ``tables_dir`` into one Excel workbook, a sheet per table.
 
     Tables longer than ``max_rows`` (per-customer tables of large clients) stay CSV only: the first sheet,
-    ``contents``, lists every table with its rows and where it is.
+    ``contents``, lists every table with its rows and where it is. Identifier columns (``*_id``) and columns with
+    leading zeros are read as text; text cells are quoted as in :func:`save_table`, so no cell is a formula.
     """
     csvs = sorted(Path(tables_dir).glob("*.csv"))
     if not csvs:
@@ -120,7 +173,7 @@ def write_workbook(tables_dir: str | Path, path: str | Path, max_rows: int = WOR
                                        for c in csvs]})
     used: set[str] = {"contents"}
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        contents.to_excel(writer, sheet_name="contents", index=False)
+        _safe(contents).to_excel(writer, sheet_name="contents", index=False)
         for csv in (c for c in csvs if lines[c] <= max_rows):
             sheet = csv.stem[:_EXCEL_SHEET_CHARS]
             n = 1
@@ -128,5 +181,5 @@ def write_workbook(tables_dir: str | Path, path: str | Path, max_rows: int = WOR
                 n += 1
                 sheet = f"{csv.stem[:_EXCEL_SHEET_CHARS - 3]}~{n}"
             used.add(sheet)
-            pd.read_csv(csv).to_excel(writer, sheet_name=sheet, index=False)
+            _safe(_read_for_sheet(csv)).to_excel(writer, sheet_name=sheet, index=False)
     return Path(path)
