@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
+import yaml
 from nbformat.v4 import new_code_cell, new_notebook
 
 from portfolio_kit.runner.cli import main
@@ -175,3 +179,50 @@ def test_workbook_keeps_long_tables_as_csv_only(tmp_path):
     assert book["contents"].to_dict("list") == {
         "table": ["concentration", "customers_x"], "rows": [1, 3],
         "where": ["tables/concentration.csv", "tables/customers_x.csv only (too long for a sheet)"]}
+
+
+def test_a_reports_folder_that_cannot_be_written_is_one_sentence(client, tmp_path, capsys):
+    (tmp_path / "a-file").write_text("not a folder")
+    assert main(["run", str(client), "--reports", str(tmp_path / "a-file" / "reports"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be written" in err and "--reports" in err and "Traceback" not in err
+
+
+def test_validate_checks_alert_rules_and_parameters_as_run_does(client, capsys):
+    config = yaml.safe_load(client.read_text())
+    client.write_text(yaml.safe_dump(config | {"alerts": [{"name": "no_such_rule"}]}))
+    assert main(["validate", str(client)]) == 2
+    assert "no_such_rule" in capsys.readouterr().err
+    client.write_text(yaml.safe_dump(config | {"parameters": {"clv": {"horizon_months": "soon"}}}))
+    assert main(["validate", str(client)]) == 2
+    assert "horizon_months" in capsys.readouterr().err
+
+
+def test_runs_started_together_both_complete_and_a_killed_run_is_listed_and_removable(client, suite, tmp_path):
+    """Two runs of the same client at once (one cron line per client) both land; a run killed mid-way leaves the
+    earlier runs intact, shows as interrupted, is removed on request, and the next run works."""
+    reports = tmp_path / "reports"
+    start = ("import sys; from pathlib import Path; from portfolio_kit.data import load_config; "
+             "from portfolio_kit.runner.suite import run_suite; "
+             "run_suite(load_config(sys.argv[1]), reports=sys.argv[2], notebooks_dir=Path(sys.argv[3]), "
+             "overrides=dict(a.split('=') for a in sys.argv[4:]))")
+    together = [subprocess.Popen([sys.executable, "-c", start, str(client), str(reports), str(suite), f"rate=0.{i}"])
+                for i in (1, 2)]
+    assert [p.wait(timeout=120) for p in together] == [0, 0]
+    assert [r["status"] for r in list_runs(reports)] == ["success", "success"]
+    before = {r["path"]: _tree(r["path"]) for r in list_runs(reports)}
+    write_notebook(suite / "03_slow.ipynb", PARAMS, "import time\ntime.sleep(60)")
+    slow = subprocess.Popen([sys.executable, "-c", start, str(client), str(reports), str(suite), "rate=0.3"])
+    deadline = time.monotonic() + 60
+    while not any(r["status"] == "running" for r in list_runs(reports)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(3)
+    slow.kill()
+    slow.wait(timeout=30)
+    statuses = {r["status"] for r in list_runs(reports)}
+    assert statuses == {"success", "interrupted"}
+    assert {p: _tree(p) for p in before} == before  # the finished runs are untouched
+    assert main(["runs", "--reports", str(reports), "--remove-interrupted"]) == 0
+    assert [r["status"] for r in list_runs(reports)] == ["success", "success"]
+    (suite / "03_slow.ipynb").unlink()
+    assert run_suite(load_config(client), reports=reports, notebooks_dir=suite).run_dir.is_dir()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -18,8 +19,9 @@ import pandas as pd
 from portfolio_kit import __version__
 from portfolio_kit.data.config import ConfigError, load_config
 from portfolio_kit.data import DataValidationError, check_portfolio
+from portfolio_kit.monitoring import parse_alert_rules
 from portfolio_kit.runner.suite import (DEFAULT_REPORTS, NOTEBOOKS_DIR, RunError, RunFailed, discover_notebooks,
-                                        list_runs, notebook_parameters, reports_root, run_suite)
+                                        list_runs, notebook_parameters, plan_run, reports_root, run_suite)
 from portfolio_kit.report.texts import LANGUAGES, texts
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -67,6 +69,11 @@ def cmd_run(args) -> int:
 
 def cmd_validate(args) -> int:
     cfg = load_config(args.config, as_of=args.as_of)
+    if cfg.alerts:
+        parse_alert_rules(cfg.alerts)  # as run does: an unknown rule or field is an error naming the rule
+    plan_run(cfg, discover_notebooks(NOTEBOOKS_DIR), None, {  # the config's notebook parameters, as run checks them
+        "config_path": str(cfg.source), "as_of": cfg.as_of.isoformat(), "pseudonymise": False, "previous_run": "",
+        "language": cfg.language})
     _, report = check_portfolio(cfg, rows=False)
     with pd.option_context("display.width", 140, "display.max_columns", 20, "display.max_colwidth", 200):
         print(f"Client {cfg.client}, as of {cfg.as_of}\n")
@@ -89,6 +96,10 @@ def cmd_sample(args) -> int:
 
 def cmd_runs(args) -> int:
     root = reports_root(load_config(args.config), args.reports) if args.config else Path(args.reports or DEFAULT_REPORTS)
+    if args.remove_interrupted:
+        for run in (r for r in list_runs(root, args.client) if r["status"] == "interrupted"):
+            shutil.rmtree(run["path"])
+            print(f"removed the interrupted run {run['path']}")
     rows = [{"as_of": r["as_of"], "run_id": r["run_id"], "status": r["status"], "client": r["client"],
              **{f"{nb}.{k}": f["value"] for nb, figs in r["key_figures"].items() for k, f in list(figs.items())[:2]}}
             for r in list_runs(root, args.client)]
@@ -196,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--config", help="a portfolio.yaml whose reports folder to list")
     runs.add_argument("--reports", help="root folder of the reports")
     runs.add_argument("--client")
+    runs.add_argument("--remove-interrupted", action="store_true",
+                      help="delete the folders of runs that were interrupted (killed); finished runs are never touched")
     runs.set_defaults(func=cmd_runs)
 
     show = sub.add_parser("show", help="print the manifest summary of a run")

@@ -75,6 +75,8 @@ RUNNER_PARAMETERS = ("config_path", "as_of", "output_dir", "pseudonymise", "prev
 REQUIRED_PARAMETERS = RUNNER_PARAMETERS[:3]
 #: The notebook that summarises the others: it runs last (it reads their tables) and is read first.
 SUMMARY_NOTEBOOK = "summary"
+#: The file of a run in progress holding the runner's process id.
+RUNNER_PID = "runner.pid"
 #: Notebooks run side by side (each in its own kernel): one per core.
 PARALLEL_NOTEBOOKS = max(1, os.cpu_count() or 1)
 _VERSIONED = ("portfolio-kit", "pandas", "numpy", "scipy", "statsmodels", "lifetimes", "seaborn",
@@ -298,14 +300,44 @@ def reports_root(cfg: PortfolioConfig, override: str | Path | None = None) -> Pa
 
 
 def list_runs(root: Path, client: str | None = None) -> list[dict[str, Any]]:
-    """Every run under ``root`` (optionally one client's), oldest first: path, status, as-of, key figures."""
+    """Every run under ``root`` (optionally one client's), oldest first: path, status, as-of, key figures.
+
+    Runs not finished are listed too, from their hidden ``.<run_id>.partial`` folder: ``running`` while the
+    process that started them lives, else ``interrupted`` (killed, machine stopped): such a folder holds no
+    finished report and can be removed (``portfolio-kit runs --remove-interrupted``).
+    """
     runs = []
     for manifest in sorted(Path(root).glob(f"{client or '*'}/*/*/manifest.json")):
         data = json.loads(manifest.read_text(encoding="utf-8"))
         runs.append({"path": manifest.parent, "client": data.get("client"), "as_of": data.get("as_of"),
                      "run_id": data.get("run_id"), "status": data.get("status"),
                      "key_figures": read_key_figures(manifest.parent)})
+    for partial in sorted(Path(root).glob(f"{client or '*'}/*/.*.partial")):
+        runs.append({"path": partial, "client": partial.parent.parent.name, "as_of": partial.parent.name,
+                     "run_id": partial.name[1:-len(".partial")], "key_figures": {},
+                     "status": "running" if _alive(partial / RUNNER_PID) else "interrupted"})
     return sorted(runs, key=lambda r: (str(r["client"]), str(r["as_of"]), str(r["run_id"])))
+
+
+def _alive(pid_file: Path) -> bool:
+    """Whether the process whose id the file holds still runs (on this machine)."""
+    try:
+        os.kill(int(pid_file.read_text(encoding="utf-8")), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _check_writable(root: Path) -> None:
+    """A RunError in one sentence, before any work, when runs cannot be written under ``root``."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".write-test-{uuid.uuid4().hex}"
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as exc:
+        raise RunError(f"the reports folder {root} cannot be written ({exc.strerror or exc}): choose another with "
+                       "--reports or 'reports:' in the config") from None
 
 
 def previous_run(root: Path, client: str, as_of: dt.date) -> Path | None:
@@ -493,6 +525,7 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
     chromium = find_chromium() if pdf else None
     notebooks = discover_notebooks(notebooks_dir, only)
     root = reports_root(cfg, reports)
+    _check_writable(root)
     prev = previous_run(root, cfg.client, cfg.as_of)
     runner_values = {"config_path": str(Path(cfg.source).resolve()), "as_of": cfg.as_of.isoformat(),
                      "pseudonymise": pseudonymise,
@@ -516,6 +549,7 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
         raise RunError(f"{final} exists already; runs are never overwritten")
     partial.mkdir()
     (partial / "notebooks").mkdir()
+    (partial / RUNNER_PID).write_text(str(os.getpid()), encoding="utf-8")  # tells a live run from an interrupted one
     manifest: dict[str, Any] = {
         "client": cfg.client, "as_of": cfg.as_of.isoformat(), "run_id": run_id, "status": "running",
         "started": start.isoformat(), "config": str(cfg.source), "inputs": hashes, "versions": _versions(),
@@ -558,6 +592,7 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
                     seconds=round((end - start).total_seconds(), 3), error=failure)
     (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
     target = parent / f"{run_id}.failed" if failure else final
+    (partial / RUNNER_PID).unlink()
     os.rename(partial, target)
     if failure:
         raise RunFailed(f"{failure}; the partial run is kept in {target}", target)
