@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from portfolio_kit.data.schemas import TABLES
 
 __all__ = ["ConfigError", "ReadOptions", "TableConfig", "EngineOptions", "PortfolioConfig", "load_config",
-           "RAW_ROWS_LIMIT", "engine_for_rows"]
+           "RAW_ROWS_LIMIT", "engine_for_rows", "YAML_ALIASES_LIMIT"]
 
 
 class ConfigError(ValueError):
@@ -122,8 +122,30 @@ class PortfolioConfig(BaseModel):
         return self.read.model_copy(update=own)
 
 
+#: Aliases (``*name``) a config may hold: a few repeat a block; more could nest into billions of values.
+YAML_ALIASES_LIMIT = 10
+
+
+class _TooManyAliases(yaml.YAMLError):
+    def __init__(self, mark: yaml.Mark):
+        super().__init__(f"more than {YAML_ALIASES_LIMIT} YAML aliases (*name), line {mark.line + 1}: "
+                         "write the values out (nested aliases can expand into billions of values)")
+
+
 class _Loader(yaml.SafeLoader):
-    """Safe YAML without implicit timestamps: dates are checked (with a readable message) by the model."""
+    """Safe YAML without implicit timestamps (dates are checked, with a readable message, by the model) and with
+    at most :data:`YAML_ALIASES_LIMIT` aliases, so that no "billion laughs" of nested aliases gets expanded."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > YAML_ALIASES_LIMIT:
+                raise _TooManyAliases(self.peek_event().start_mark)
+        return super().compose_node(parent, index)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -149,6 +171,8 @@ def load_config(path: str | Path, as_of: str | dt.date | None = None) -> Portfol
         raise ConfigError(f"{path}: config file not found")
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except _TooManyAliases as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

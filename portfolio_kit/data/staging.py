@@ -32,9 +32,9 @@ import pyarrow.parquet as pq
 
 from portfolio_kit import __version__
 from portfolio_kit.data.config import PortfolioConfig, ReadOptions, engine_for_rows
-from portfolio_kit.data.exports import (Collector, DataQualityReport, Problem, as_of_cut, canonicalise, check_keys,
-                                        cross_checks, file_sha256, fill_due_dates, read_table, sniff_separator,
-                                        table_files)
+from portfolio_kit.data.exports import (Collector, DataQualityReport, Problem, as_of_cut, bom_encoding, canonicalise,
+                                        check_keys, cross_checks, file_sha256, fill_due_dates, read_table, scan_lines,
+                                        sniff_separator, table_files, text_readable)
 
 __all__ = ["RAW_TABLES", "CHUNK_ROWS", "StagedTables", "parquet_rows", "raw_row_count", "client_engine",
            "stage_tables", "sample_rows", "staged_customer_ids"]
@@ -76,7 +76,10 @@ def raw_row_count(cfg: PortfolioConfig, table: str) -> int:
             continue
         fmt = _format(path, cfg.read_options(table))
         if fmt == "parquet":
-            total += parquet_rows([path])
+            try:
+                total += parquet_rows([path])
+            except (OSError, pa.ArrowException):  # a damaged file: reported when it is read
+                continue
         elif fmt == "csv":
             with open(path, "rb") as f:
                 head = f.read(1 << 20)
@@ -97,20 +100,28 @@ def client_engine(cfg: PortfolioConfig) -> str:
 
 # --- reading in chunks -----------------------------------------------------------------------------------
 
-def _encoding(path: Path, opts: ReadOptions, out: Collector) -> str:
-    """The file's encoding: the config's, else UTF-8 (with or without BOM) if every byte decodes, else cp1252."""
-    if opts.encoding:
-        return opts.encoding
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def _encoding(path: Path, opts: ReadOptions, out: Collector) -> str | None:
+    """The file's encoding: a UTF-16/32 byte-order mark's, else the config's, else UTF-8 (with or without BOM) if
+    every byte decodes, else cp1252; ``None`` after an error when the first two leave a byte undecoded."""
     with open(path, "rb") as f:
-        try:
+        forced = bom_encoding(f.read(4)) or opts.encoding
+    lines, block = 0, b""
+    try:
+        decoder = codecs.getincrementaldecoder(forced or "utf-8-sig")()
+        with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 24), b""):
                 decoder.decode(block)
+                lines += block.count(b"\n")
             decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            out.add("warning", "not valid UTF-8: read as cp1252 (set 'encoding' in the config to silence this)")
-            return "cp1252"
-    return "utf-8-sig"
+    except (UnicodeDecodeError, LookupError) as exc:
+        if forced:
+            line = lines + block[: getattr(exc, "start", 0)].count(b"\n") + 1
+            out.add("error", f"cannot be read as {forced} (first bad byte on line {line}); "
+                             "set 'encoding' in the config (e.g. cp1252 or latin-1 for older exports)")
+            return None
+        out.add("warning", "not valid UTF-8: read as cp1252 (set 'encoding' in the config to silence this)")
+        return "cp1252"
+    return forced or "utf-8-sig"
 
 
 def _chunks(path: Path, opts: ReadOptions, out: Collector):
@@ -121,11 +132,14 @@ def _chunks(path: Path, opts: ReadOptions, out: Collector):
         return
     if fmt == "parquet":
         start = 1
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=CHUNK_ROWS):
-            frame = batch.to_pandas()
-            frame.index = np.arange(start, start + len(frame))
-            start += len(frame)
-            yield frame, opts.model_copy(update={"format": fmt})
+        try:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=CHUNK_ROWS):
+                frame = batch.to_pandas()
+                frame.index = np.arange(start, start + len(frame))
+                start += len(frame)
+                yield frame, opts.model_copy(update={"format": fmt})
+        except (OSError, pa.ArrowException) as exc:  # a damaged file: a finding about the file
+            out.add("error", f"cannot be read as Parquet: {exc}")
         return
     if fmt == "excel":  # Excel sheets are small by construction (about 1M rows at most)
         got = read_table(path, opts, out)
@@ -133,22 +147,32 @@ def _chunks(path: Path, opts: ReadOptions, out: Collector):
             yield got
         return
     encoding = _encoding(path, opts, out)
-    with open(path, encoding=encoding, newline="") as f:
-        head = f.read(1 << 16)
-    if not head.strip():
-        out.add("error", "file is empty: expected a header line and data rows")
+    if encoding is None:
         return
-    sep = opts.sep or sniff_separator(head)
-    decimal = opts.decimal or ("," if sep == ";" else ".")
-    used = opts.model_copy(update={"format": fmt, "sep": sep, "decimal": decimal,
-                                   "thousands": opts.thousands or ("." if decimal == "," else None)})
-    line = 2  # file line numbers: line 1 is the header
-    for frame in pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-                             skipinitialspace=True, encoding=encoding, chunksize=CHUNK_ROWS):
-        frame.index = np.arange(line, line + len(frame))
-        line += len(frame)
-        frame.columns = [str(c).strip() for c in frame.columns]
-        yield frame, used
+    with open(path, encoding=encoding) as f:
+        head = f.read(1 << 16)
+        if not head.strip():
+            out.add("error", "file is empty: expected a header line and data rows")
+            return
+        if not text_readable(head, out):
+            return
+        sep = opts.sep or sniff_separator(head.lstrip("\ufeff"))
+        f.seek(0)
+        found = scan_lines(f, sep)  # the records' physical lines, in one pass before the chunks
+    if not found.report(out):
+        return
+    used, record = opts.model_copy(update={"format": fmt, "sep": sep}), 0
+    try:
+        for frame in pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                                 skipinitialspace=True, encoding=encoding, chunksize=CHUNK_ROWS):
+            frame.index = found.lines(record, len(frame))
+            record += len(frame)
+            frame.columns = [str(c).strip() for c in frame.columns]
+            yield frame.drop(index=[first for first, _ in found.unclosed], errors="ignore"), used
+    except ValueError as exc:  # pandas' ParserError included
+        found.read_error(exc, out)
+        return
+    found.check_rows(record, out)
 
 
 # --- staging ---------------------------------------------------------------------------------------------
@@ -223,7 +247,7 @@ def _stage_table(cfg: PortfolioConfig, table: str, customers: pd.DataFrame | Non
     for path in table_files(table, tcfg.path, Collector(report, table, str(tcfg.path))):
         out = Collector(report, table, path.name)
         for raw, used in _chunks(path, opts, out):
-            frame = canonicalise(table, raw, used, tcfg.columns, out)
+            frame = canonicalise(table, raw, used, tcfg.columns, out, cfg.currency)
             if frame is None:
                 break  # a missing column is reported once per file
             if table != "invoices":
@@ -251,7 +275,7 @@ def _stage_table(cfg: PortfolioConfig, table: str, customers: pd.DataFrame | Non
 def _input_key(cfg: PortfolioConfig) -> str:
     """SHA-256 of what the staged rows depend on: the kit's version, the config, the as-of date, the inputs."""
     digest = hashlib.sha256(f"{__version__}|{cfg.as_of}|".encode())
-    digest.update(cfg.model_dump_json(include={"read", "tables"}).encode())
+    digest.update(cfg.model_dump_json(include={"read", "tables", "currency"}).encode())
     for table in ("customers", *RAW_TABLES):
         if table not in cfg.tables:
             continue
