@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 BENCHMARKS = ("bench_sample", "bench_segmentation", "bench_clv", "bench_payments", "bench_churn", "bench_monitoring", "bench_pdf",
-              "bench_engines", "bench_texts", "bench_run")
+              "bench_engines", "bench_texts", "bench_run", "bench_sample_report")
 
 
 def main(names: list[str]) -> int:
