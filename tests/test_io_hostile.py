@@ -13,7 +13,7 @@ from portfolio_kit.data import check_portfolio, load_portfolio, staging
 from portfolio_kit.data.config import ConfigError, ReadOptions, load_config
 from portfolio_kit.data.exports import AMOUNT_BOUND, _parse_numbers
 
-from .clients import CUSTOMERS_IT, INVOICES_IT, TRANSACTIONS_IT, make_client
+from .clients import COLUMNS, CUSTOMERS_IT, INVOICES_IT, TRANSACTIONS_IT, make_client
 
 DECIMAL_COMMA = {"decimal": ",", "thousands": "."}
 
@@ -181,3 +181,21 @@ def test_a_file_column_named_as_a_mapped_canonical_one_is_an_error(tmp_path):
     fixed = make_client(tmp_path / "fixed", {"movimenti.csv": tx}, transactions_extra={"columns": {
         "Codice Cliente": "customer_id", "Data": "date", "Importo": "amount", "amount": "amount_file"}})
     assert load_portfolio(fixed).transactions["amount_file"].tolist() == ["Valves", "Valves", "Pumps"]
+
+
+def test_as_of_must_be_a_date_and_not_before_all_the_data(tmp_path):
+    """``--as-of 0`` was read as 1970-01-01 and set every row aside with 0 errors."""
+    cfg = make_client(tmp_path, {"movimenti.csv": TRANSACTIONS_IT})
+    with pytest.raises(ConfigError, match="expected a date YYYY-MM-DD, got '0'"):
+        load_config(cfg, as_of="0")
+    _, report = check_portfolio(load_config(cfg, as_of="2020-01-31"))
+    assert any("every row is dated after the as-of date 2020-01-31" in str(p) for p in report.errors)
+
+
+def test_a_payment_of_the_opposite_sign_is_an_error(tmp_path):
+    invoices = INVOICES_IT.replace("F1;007;03/01/2026;04/03/2026;1.234,56;10/03/2026;",
+                                   "F1;007;03/01/2026;04/03/2026;1.234,56;10/03/2026;-1.234,56")
+    cfg = make_client(tmp_path, {"fatture.csv": invoices},
+                      invoices_extra={"columns": COLUMNS["invoices"] | {"Note": "paid_amount"}})
+    _, report = check_portfolio(load_config(cfg))
+    assert any("opposite sign" in str(p) and "line 2" in str(p) for p in report.errors), report.errors

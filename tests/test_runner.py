@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -226,3 +227,15 @@ def test_runs_started_together_both_complete_and_a_killed_run_is_listed_and_remo
     assert [r["status"] for r in list_runs(reports)] == ["success", "success"]
     (suite / "03_slow.ipynb").unlink()
     assert run_suite(load_config(client), reports=reports, notebooks_dir=suite).run_dir.is_dir()
+
+
+def test_parameter_values_outside_their_limits_stop_the_run_before_it_starts(tmp_path, capsys):
+    """papermill checks neither types nor values: a bad value would fail inside a notebook, after a minute."""
+    cfg = tmp_path / "sample"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "sample", cfg)
+    for bad, said in (("discount_rate=-5", "from 0.0 to 1.0"), ("discount_rate=nan", "a finite number"),
+                      ("model=foo", "one of ['bgnbd', 'mbgnbd']")):
+        assert main(["run", str(cfg / "portfolio.yaml"), "--only", "clv", "-p", bad, "--reports",
+                     str(tmp_path / "reports"), "--quiet"]) == 2
+        assert said in capsys.readouterr().err
+    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").rglob("manifest.json"))

@@ -13,6 +13,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -105,6 +106,14 @@ class PortfolioConfig(BaseModel):
     parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     alerts: list[dict[str, Any]] | None = None
     source: Path | None = None  # the YAML file this config was read from
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _a_real_date(cls, v: Any) -> Any:
+        """A date, or text ``YYYY-MM-DD``: a number (``--as-of 0``) is not read as a day of 1970."""
+        if isinstance(v, dt.date) or (isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v.strip())):
+            return v
+        raise ValueError(f"expected a date YYYY-MM-DD, got {v!r}")
 
     @field_validator("tables")
     @classmethod

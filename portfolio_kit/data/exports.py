@@ -18,7 +18,8 @@ errors
     than its column's (``392.61`` among ``1.234,56``), not finite, beyond :data:`AMOUNT_BOUND` or in another
     currency than the config's,
     empty key, duplicate key, invoice of an unknown customer, due date before issue date, payment before
-    issue, paid amount above the invoice amount.
+    issue, paid amount above the invoice amount or of the opposite sign, every row of a table dated after the
+    as-of date.
 warnings
     transactions or snapshots of unknown customers; invoices without a due date (due date = issue date +
     the customer's payment terms when known, else an error); rows dated after the as-of date (set aside:
@@ -669,8 +670,14 @@ def cross_checks(t: dict[str, pd.DataFrame], as_of: pd.Timestamp, report: DataQu
               "negative amounts (returns or credit notes): kept and flagged in is_return", "amount")
     for table, date_col in (("transactions", "date"), ("invoices", "issue_date"), ("snapshots", "snapshot_date")):
         if table in t:
-            _flag(report, table, t[table], t[table][date_col] > as_of, "warning",
+            later = t[table][date_col] > as_of
+            _flag(report, table, t[table], later, "warning",
                   f"dated after the as-of date {as_of.date()}: set aside for this analysis", date_col)
+            if len(later) and later.all():
+                report.problems.append(Problem(
+                    "error", table, ", ".join(map(str, t[table]["_file"].unique())),
+                    f"every row is dated after the as-of date {as_of.date()} (the first on "
+                    f"{t[table][date_col].min().date()}): nothing would be analysed; check the as-of date", date_col))
     if "invoices" in t:
         inv = t["invoices"]
         _flag(report, "invoices", inv, inv["due_date"] < inv["issue_date"], "error",
@@ -679,6 +686,10 @@ def cross_checks(t: dict[str, pd.DataFrame], as_of: pd.Timestamp, report: DataQu
               "paid before the invoice was issued", "paid_date")
         over = inv["paid_amount"].abs() > inv["amount"].abs() + 0.005
         _flag(report, "invoices", inv, over, "error", "paid amount above the invoice amount", "paid_amount")
+        opposite = (np.sign(inv["paid_amount"]) * np.sign(inv["amount"])) < 0
+        _flag(report, "invoices", inv, opposite, "error",
+              "paid amount of the opposite sign to the invoice amount (a credit note is paid back with a negative "
+              "amount, an invoice with a positive one)", "paid_amount")
 
 
 def fill_due_dates(t: dict[str, pd.DataFrame], report: DataQualityReport) -> None:

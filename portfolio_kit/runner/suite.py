@@ -26,6 +26,7 @@ import hashlib
 import html
 import json
 import logging
+import math
 import os
 import platform
 import subprocess
@@ -51,6 +52,7 @@ from portfolio_kit.report.browser import chromium_version, find_chromium, print_
 from portfolio_kit.data.config import PortfolioConfig
 from portfolio_kit.data.exports import DataValidationError, file_sha256
 from portfolio_kit.data.portfolio import check_portfolio
+from portfolio_kit.clv import PURCHASE_MODELS
 from portfolio_kit.monitoring import parse_alert_rules
 from portfolio_kit.report.texts import LANGUAGES, texts
 from portfolio_kit.report.tables import NOT_RUN_FILE, read_key_figures, write_workbook
@@ -75,6 +77,14 @@ RUNNER_PARAMETERS = ("config_path", "as_of", "output_dir", "pseudonymise", "prev
 REQUIRED_PARAMETERS = RUNNER_PARAMETERS[:3]
 #: The notebook that summarises the others: it runs last (it reads their tables) and is read first.
 SUMMARY_NOTEBOOK = "summary"
+#: What some notebook parameters may take, beyond their type (papermill checks neither): choices, or an
+#: inclusive range. Checked by ``run`` and ``validate`` before any kernel starts.
+PARAMETER_LIMITS: dict[str, tuple] = {
+    "model": tuple(PURCHASE_MODELS), "purchase_model": tuple(PURCHASE_MODELS),
+    "discount_rate": (0.0, 1.0), "margin_rate": (0.0, 1.0), "interval": (0.01, 0.999), "n_draws": (0, 100_000),
+    "horizon_months": (0, 120), "holdout_months": (1, 120), "value_months": (1, 120), "active_months": (1, 120),
+    "seed": (0, 2**32 - 1),
+}
 #: The file of a run in progress holding the runner's process id.
 RUNNER_PID = "runner.pid"
 #: Notebooks run side by side (each in its own kernel): one per core.
@@ -197,7 +207,7 @@ def _coerce(value: Any, type_name: str, where: str) -> Any:
         return value
     try:
         if isinstance(value, str) and base in ("int", "float"):
-            return {"int": int, "float": float}[base](value)
+            value = {"int": int, "float": float}[base](value)
         if isinstance(value, str) and base == "bool":
             if value.lower() in _TRUE | _FALSE:
                 return value.lower() in _TRUE
@@ -212,7 +222,21 @@ def _coerce(value: Any, type_name: str, where: str) -> Any:
                 "dict": (dict,)}.get(base)
     if expected and (not isinstance(value, expected) or (base != "bool" and isinstance(value, bool))):
         raise ParameterError(f"{where}: expected {type_name}, got {type(value).__name__} {value!r}")
+    if base == "float" and not math.isfinite(value):
+        raise ParameterError(f"{where}: expected a finite number, got {value!r}")
     return float(value) if base == "float" else value
+
+
+def _check_limits(name: str, value: Any, where: str) -> None:
+    """A ParameterError when ``value`` is outside what :data:`PARAMETER_LIMITS` allows for ``name``."""
+    limit = PARAMETER_LIMITS.get(name)
+    if limit is None:
+        return
+    if isinstance(limit, tuple) and isinstance(limit[0], str):
+        if value not in limit:
+            raise ParameterError(f"{where}: expected one of {list(limit)}, got {value!r}")
+    elif not limit[0] <= value <= limit[1]:
+        raise ParameterError(f"{where}: expected a value from {limit[0]} to {limit[1]}, got {value!r}")
 
 
 def _literal(source: str) -> Any:
@@ -253,7 +277,9 @@ def plan_run(cfg: PortfolioConfig, notebooks: list[Path], overrides: dict[str, A
                                          f"it takes {sorted(declared)}")
                 if key in RUNNER_PARAMETERS:
                     raise ParameterError(f"notebook {path.name}: parameter {key!r} is set by the runner")
-                values[key] = _coerce(value, declared[key].type, f"notebook {path.name}, parameter {key!r}")
+                where = f"notebook {path.name}, parameter {key!r}"
+                values[key] = _coerce(value, declared[key].type, where)
+                _check_limits(key, values[key], where)
         plans.append(NotebookPlan(path, values, {k: _literal(p.default) for k, p in declared.items()}))
     unused = sorted(set(overrides) - declared_anywhere)
     if unused:
