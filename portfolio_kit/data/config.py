@@ -105,6 +105,8 @@ class PortfolioConfig(BaseModel):
     tables: dict[str, TableConfig]
     parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     alerts: list[dict[str, Any]] | None = None
+    #: Extra columns kept as they are under ``--pseudonymise`` (every other extra text column is replaced).
+    pseudonymise_keep: list[str] = Field(default_factory=list)
     source: Path | None = None  # the YAML file this config was read from
 
     @field_validator("as_of", mode="before")

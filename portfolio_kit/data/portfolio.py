@@ -13,6 +13,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
+import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,11 +24,12 @@ import pandas as pd
 from portfolio_kit.data.config import PortfolioConfig, load_config
 from portfolio_kit.data.exports import (DataQualityReport, DataValidationError, as_of_cut, cross_checks, empty_table,
                                         fill_due_dates, load_table, table_summary)
-from portfolio_kit.data.schemas import TABLES
+from portfolio_kit.data.schemas import TABLES, columns
 from portfolio_kit.data.staging import (RAW_TABLES, client_engine, parquet_rows, sample_rows, stage_tables,
                                         staged_customer_ids)
 
-__all__ = ["Portfolio", "check_portfolio", "load_portfolio", "pseudonymise", "sales_from_invoices", "customers_seen"]
+__all__ = ["Portfolio", "check_portfolio", "load_portfolio", "pseudonymise", "pseudonym_key", "KEY_FILE",
+           "sales_from_invoices", "customers_seen"]
 
 log = logging.getLogger(__name__)
 
@@ -182,19 +186,59 @@ def load_portfolio(config: PortfolioConfig | str | Path, as_of: str | None = Non
         raise DataValidationError(report)
     for p in report.warnings:
         log.warning("%s", p)
-    return pseudonymise(portfolio, cfg.client) if pseudonymise_names else portfolio
+    if not pseudonymise_names:
+        return portfolio
+    folder = Path(cfg.source).parent if cfg.source else Path.cwd()
+    return pseudonymise(portfolio, pseudonym_key(folder), cfg.pseudonymise_keep)
 
 
-def _pseudonyms(values: pd.Series, prefix: str, salt: str) -> pd.Series:
-    key = hashlib.sha256(salt.encode()).hexdigest()[:16]
+#: The secret behind a client's pseudonyms: a file beside its ``portfolio.yaml``, created on first use and read
+#: by every later run (so pseudonyms are stable); it never appears in a report. Keep it with the client's data.
+KEY_FILE = ".portfolio-kit-key"
+
+
+def pseudonym_key(folder: Path) -> str:
+    """The client's secret in ``folder`` (:data:`KEY_FILE`), created (random, readable by its owner only) on first
+    use."""
+    path = Path(folder) / KEY_FILE
+    try:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
+            fh.write(secrets.token_hex(32))
+    except FileExistsError:
+        pass
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _pseudonyms(values: pd.Series, prefix: str, secret: str) -> pd.Series:
+    """A keyed hash (SipHash, key derived from the client's secret) of each value: the same value, the same
+    pseudonym; without the secret a list of candidate names cannot be matched to them."""
+    key = hashlib.sha256(f"{secret}:{prefix}".encode()).hexdigest()[:16]
     codes = pd.util.hash_pandas_object(values.astype("string").fillna(""), index=False, hash_key=key)
     names = pd.Series([f"{prefix} {h:016X}"[: len(prefix) + 9] for h in codes.to_numpy()], index=values.index)
     return names.where(values.notna()).astype("string")
 
 
-def pseudonymise(portfolio: Portfolio, salt: str) -> Portfolio:
-    """Replace customer names and officers' names by stable pseudonyms (same id and salt, same pseudonym),
-    for reports that leave the client's premises. Customer ids are kept: they are the client's own codes."""
-    customers = portfolio.customers.assign(name=_pseudonyms(portfolio.customers["customer_id"], "Customer", salt))
-    snapshots = portfolio.snapshots.assign(officers=_pseudonyms(portfolio.snapshots["officers"], "Officers", salt))
-    return dataclasses.replace(portfolio, customers=customers, snapshots=snapshots)
+def _free_text(frame: pd.DataFrame, table: str, keep: set[str]) -> list[str]:
+    """The columns of ``frame`` that may hold personal data: text columns that are not canonical (the client's
+    extra columns: account managers, contacts, e-mails, notes...), unless kept."""
+    canonical = set(columns(table)) | {"is_return"}
+    return [c for c in frame.columns if c not in canonical and c not in keep
+            and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]))]
+
+
+def pseudonymise(portfolio: Portfolio, secret: str, keep: Iterable[str] = ()) -> Portfolio:
+    """The portfolio for reports that leave the client's premises: customer names, officers and every extra text
+    column of every table (unless named in ``keep``) replaced by stable pseudonyms keyed by the client's
+    ``secret`` (:func:`pseudonym_key`). Customer ids are kept (the client's own codes), as are the canonical
+    attributes (type, sector, region, channel, size class)."""
+    keep = set(keep)
+    tables = {}
+    for table in TABLES:
+        frame = getattr(portfolio, table)
+        replaced = {c: _pseudonyms(frame[c], str(c), secret) for c in _free_text(frame, table, keep)}
+        if table == "customers" and "name" not in keep:
+            replaced["name"] = _pseudonyms(frame["customer_id"], "Customer", secret)
+        if table == "snapshots" and "officers" not in keep:
+            replaced["officers"] = _pseudonyms(frame["officers"], "Officers", secret)
+        tables[table] = frame.assign(**replaced) if replaced else frame
+    return dataclasses.replace(portfolio, **tables)
