@@ -11,7 +11,7 @@ import yaml
 
 from portfolio_kit.data import check_portfolio, load_portfolio, staging
 from portfolio_kit.data.config import ConfigError, ReadOptions, load_config
-from portfolio_kit.data.exports import AMOUNT_BOUND, _parse_numbers
+from portfolio_kit.data.exports import AMOUNT_BOUND, parse_numbers
 
 from .clients import COLUMNS, CUSTOMERS_IT, INVOICES_IT, TRANSACTIONS_IT, make_client
 
@@ -27,12 +27,12 @@ def errors_of(config, currency: str | None = None) -> list[str]:
 
 def test_valid_numbers_of_each_style_are_read():
     comma = pd.Series(["1.234,56", "360,29", "-100,00", "1.000", " 2 500,5 "], dtype=object)
-    values, why = _parse_numbers(comma, ReadOptions(**DECIMAL_COMMA))
+    values, why = parse_numbers(comma, ReadOptions(**DECIMAL_COMMA))
     assert values.tolist() == [1234.56, 360.29, -100.0, 1000.0, 2500.5] and why.isna().all()
-    values, why = _parse_numbers(pd.Series(["1,234.56", "40.0", "1.000"]), ReadOptions(decimal="."))
+    values, why = parse_numbers(pd.Series(["1,234.56", "40.0", "1.000"]), ReadOptions(decimal="."))
     assert values.tolist() == [1234.56, 40.0, 1.0] and why.isna().all()
     typed = pd.Series([392.61, "1.234,56"], dtype=object)  # an Excel number among text cells: taken as it is
-    assert _parse_numbers(typed, ReadOptions(**DECIMAL_COMMA))[0].tolist() == [392.61, 1234.56]
+    assert parse_numbers(typed, ReadOptions(**DECIMAL_COMMA))[0].tolist() == [392.61, 1234.56]
 
 
 def test_a_number_in_another_style_than_its_columns_is_an_error(tmp_path):
@@ -69,7 +69,7 @@ def test_non_finite_and_absurd_numbers_are_errors(tmp_path):
         "'nan'",
         "movimenti.csv, line 8, column 'Importo' -> 'amount': a number beyond the kit's bound of 1,000,000,000,000 "
         "in absolute value: an export error, not a value, got '1e300'"]
-    values, why = _parse_numbers(pd.Series([1.5, np.inf, 2 * AMOUNT_BOUND, np.nan]), ReadOptions())  # typed cells
+    values, why = parse_numbers(pd.Series([1.5, np.inf, 2 * AMOUNT_BOUND, np.nan]), ReadOptions())  # typed cells
     assert values.tolist()[0] == 1.5 and values[1:].isna().all()
     assert why.isna().tolist() == [True, False, False, True]
     assert why[1] == "expected a finite number" and "beyond the kit's bound" in why[2]

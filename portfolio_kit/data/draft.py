@@ -47,7 +47,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from portfolio_kit.data.exports import DATE_FORMATS, WHITESPACE, sniff_separator
+from portfolio_kit.data.config import ReadOptions
+from portfolio_kit.data.exports import DATE_FORMATS, WHITESPACE, parse_numbers, sniff_separator
 from portfolio_kit.data.schemas import TABLES, columns
 
 __all__ = ["SYNONYMS", "DraftError", "Export", "Placement", "Draft", "normalise", "detect_encoding",
@@ -126,7 +127,9 @@ _TEXT, _EXCEL, _PARQUET = {".csv", ".txt", ".tsv", ".tab", ".dat", ".psv"}, {".x
 _WHOLE_FILE, _CHUNK = 64 << 20, 8 << 20  # larger files: detected on their first and last 8 MB
 _DATE_LIKE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{2,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _NUMBER_LIKE = re.compile(r"[-+]?\d+(?:[.,]\d+)*")
-_CURRENCY = r"[€$£\s]|EUR|USD"  # stripped before reading numbers, as the reader does
+_CURRENCY = r"[€$£\s]|EUR|USD"  # stripped before the marks vote
+#: The currency the draft writes (to be checked by the consultant): amounts in it are read as numbers.
+DRAFT_CURRENCY = "EUR"
 _COMMA_DECIMAL = re.compile(r"[-+]?(?:\d{1,3}(?:\.\d{3})+,\d+|\d+,(?:\d{1,2}|\d{4,})|\d{1,3}(?:\.\d{3}){2,})")
 _DOT_DECIMAL = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+\.\d+|\d+\.(?:\d{1,2}|\d{4,})|\d{1,3}(?:,\d{3}){2,})")
 _COMMA_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
@@ -331,12 +334,9 @@ def _cells(column: pd.Series) -> tuple[np.ndarray, int, int, int]:
 
 
 def _numbers_read(texts: np.ndarray, options: dict) -> pd.Series:
-    text = pd.Series(texts, dtype="string").str.replace(_CURRENCY, "", regex=True)
-    if options.get("thousands"):
-        text = text.str.replace(options["thousands"], "", regex=False)
-    if options.get("decimal", ".") != ".":
-        text = text.str.replace(options["decimal"], ".", regex=False)
-    return pd.to_numeric(text, errors="coerce")
+    """``texts`` as the reader will read them with the detected options (NaN where it would report an error)."""
+    read = ReadOptions(**{k: v for k, v in options.items() if k in ReadOptions.model_fields})
+    return parse_numbers(pd.Series(texts, dtype=object), read, DRAFT_CURRENCY)[0]
 
 
 def _inspect(export: Export) -> None:
@@ -757,7 +757,7 @@ def draft_config(folder: str | Path, out: str | Path | None = None, client: str 
              _line(f"client: {_scalar(client or _safe_client(folder.name))}",
                    "given with --client" if client else "the folder's name; the folder name under reports/"),
              _line(f"as_of: {as_of}", f"analysis date (YYYY-MM-DD): {as_of_note}"),
-             _line("currency: EUR", "CHECK: not detected"),
+             _line(f"currency: {DRAFT_CURRENCY}", "CHECK: not detected"),
              _line(f"language: {language}", f"most mapped headers are {'Italian' if language == 'it' else 'English'}")]
     if read:
         lines.append(_line("read:", "detected; a table that differs repeats the key"))

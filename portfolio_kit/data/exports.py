@@ -56,6 +56,7 @@ from portfolio_kit.data.schemas import TABLE_KEYS, TABLES, columns
 
 __all__ = ["DATE_FORMATS", "WHITESPACE", "AMOUNT_BOUND", "Problem", "DataQualityReport", "DataValidationError",
            "Collector", "TextLines", "scan_lines", "bom_encoding", "text_readable", "read_table", "sniff_separator",
+           "parse_numbers",
            "canonicalise", "check_keys", "table_files", "load_table", "cross_checks",
            "fill_due_dates", "as_of_cut", "empty_table", "table_summary", "file_sha256"]
 
@@ -441,7 +442,7 @@ def _parse_number_texts(texts: pd.Series, weights: np.ndarray, opts: ReadOptions
     return values, why, decimal
 
 
-def _parse_numbers(s: pd.Series, opts: ReadOptions, currency: str | None = None) -> tuple[pd.Series, pd.Series]:
+def parse_numbers(s: pd.Series, opts: ReadOptions, currency: str | None = None) -> tuple[pd.Series, pd.Series]:
     """The numbers of a column, and per cell why it is not one (missing when it is, or is blank).
 
     Text cells are written in the column's style (:func:`_number_style`): the thousands mark (or a blank) only
@@ -558,7 +559,7 @@ def canonicalise(table: str, frame: pd.DataFrame, opts: ReadOptions, colmap: dic
         raw = frame[name]
         blank = _blank(raw)
         if col.kind == "float":
-            frame[name], why = _parse_numbers(raw, opts, currency)
+            frame[name], why = parse_numbers(raw, opts, currency)
         else:
             if col.kind == "id":
                 frame[name] = _parse_ids(raw)
