@@ -123,8 +123,10 @@ def test_planted_changes_found_exactly_on_a_hand_made_pair():
 
 def test_sample_client_planted_changes_found_exactly(truth, sample_portfolio):
     """data/sample/truth.json: all planted changes are found and nothing else is reported (snapshots loaded
-    through the client's config, as a run does)."""
-    before, after = snapshot_pair(sample_portfolio.snapshots)
+    through the client's config, as a run does; its extra columns are read as text, the ESG score made a number
+    here to compare with the truth)."""
+    before, after = (snap.assign(esg_score=pd.to_numeric(snap["esg_score"]))
+                     for snap in snapshot_pair(sample_portfolio.snapshots))
     diff = diff_snapshots(before, after)
     assert_exact_match(diff, truth)
     scale = truth["rating_scale"]
@@ -136,6 +138,29 @@ def test_sample_client_planted_changes_found_exactly(truth, sample_portfolio):
                                     {"name": "credit_limit_cut", "min_cut": 0.2, "severity": "high"}], scale)
     assert set(alerts.loc[alerts["rule"] == "rating_downgrade", "customer_id"]) == downgraded
     assert set(alerts.loc[alerts["rule"] == "credit_limit_cut", "customer_id"]) == cuts
+
+
+def test_sample_config_rules_catch_the_planted_esg_drops_and_legal_events(truth, sample_portfolio):
+    """The sample config's own rules on its two snapshots: every planted ESG drop and new legal event raises
+    its alert, and no customer without a planted event (those with an old one included) gets a legal-event
+    alert."""
+    rules = parse_alert_rules(sample_portfolio.config.alerts)
+    generic = [r for r in rules if r.name in GENERIC_RULES]
+    assert [(r.name, r.field) for r in generic] == [("field_drop", "esg_score"), ("flag_set", "legal_event")]
+    alerts = evaluate_alerts(diff_snapshots(*snapshot_pair(sample_portfolio.snapshots)), rules,
+                             truth["rating_scale"])
+    planted = pd.DataFrame(truth["planted_changes"])
+    drops = planted[planted["field"] == "esg_score"]
+    events = planted[planted["field"] == "legal_event"]
+    assert len(drops) == 10 and len(events) == 8
+    found = alerts[alerts["rule"] == "field_drop"].set_index("customer_id")
+    assert set(found.index) == set(drops["customer_id"])                     # no natural ESG move: only these
+    assert (found["value"] <= -15 + 1e-9).all() and (found["severity"] == "medium").all()
+    flagged = alerts[alerts["rule"] == "flag_set"].set_index("customer_id")
+    assert set(flagged.index) == set(events["customer_id"])
+    assert flagged["after"].to_dict() == events.set_index("customer_id")["after"].to_dict()
+    assert not set(flagged.index) & set(truth["legal_events_existing"])      # events already there: no alert
+    assert len(truth["legal_events_existing"]) == 8
 
 
 def test_changes_match_a_cell_by_cell_comparison_with_missing_values():
@@ -365,8 +390,11 @@ def test_property_migration_margins_are_the_class_counts(rows_b, rows_a):
 
 # --- alert rules -------------------------------------------------------------------------------------------
 
+GENERIC_RULES = {"field_change", "field_drop", "field_rise", "flag_set"}  # need a column name: no defaults
+
+
 def test_default_rules_cover_every_kind_and_the_rfm_segments():
-    assert {r.name for r in DEFAULT_ALERT_RULES} == set(ALERT_RULE_KINDS)
+    assert {r.name for r in DEFAULT_ALERT_RULES} == set(ALERT_RULE_KINDS) - GENERIC_RULES
     from portfolio_kit.segmentation import RFM_SEGMENT_MAP
     assert set(RFM_SEGMENT_ORDER) == set(RFM_SEGMENT_MAP)
 
@@ -488,6 +516,156 @@ def test_alert_messages_in_english_and_italian():
     assert italian.tolist() == ["Base S.r.l. (cut20): fido ridotto del 20%, da EUR 1.000 a EUR 800"]
     empty = wording.alerts_with_messages(evaluate_alerts(diff_snapshots(before, before)))
     assert empty.empty and empty.columns[-1] == "message"
+
+
+# --- generic rules on any column ------------------------------------------------------------------------
+
+def generic_tables():
+    """An ESG score (numbers, text numbers, missing), a compliance flag and a legal-event column, one case per
+    customer; ``new`` is only in the after table."""
+    rows = {  # customer: (esg before, esg after, flag before, flag after, event before, event after)
+        "drop15": (80.0, 65.0, None, None, None, None),          # exactly 15 down
+        "drop14": (80.0, 65.1, None, None, None, None),          # 14.9 down
+        "text": ("70", "50", None, None, None, None),            # numbers written as text: 20 down
+        "nan_b": (np.nan, 10.0, None, None, None, None),         # no previous value: no move
+        "nan_a": (60.0, np.nan, None, None, None, None),         # value gone: no move
+        "rise": (30.0, 40.0, None, None, None, None),
+        "flat": (50.0, 50.0, None, None, None, None),
+        "yes": (50.0, 50.0, "no", "Yes", None, None),            # flag set
+        "si": (50.0, 50.0, "", " sì ", None, None),
+        "x": (50.0, 50.0, None, "X", None, None),
+        "one": (50.0, 50.0, 0, 1, None, None),
+        "bool": (50.0, 50.0, False, True, None, None),
+        "still": (50.0, 50.0, "true", "y", None, None),          # set before too: nothing new
+        "unset": (50.0, 50.0, "yes", "no", None, None),          # cleared: not an alert
+        "falsy": (50.0, 50.0, None, "false", None, None),        # false / 0 / empty are not set
+        "zero": (50.0, 50.0, None, "0", None, None),
+        "protest": (50.0, 50.0, None, None, None, "protest"),    # a first event
+        "kept": (50.0, 50.0, None, None, "protest", "Protest"),  # same event (case ignored)
+        "more": (50.0, 50.0, None, None, "protest", "protest; seizure"),
+        "two": (50.0, 50.0, None, None, "", "insolvency proceedings, protest"),
+        "gone": (50.0, 50.0, None, None, "seizure", None),       # event cleared: not an alert
+    }
+    cols = ["esg_score", "compliance_flag", "legal_event"]
+    before = pd.DataFrame([(k, *v[0::2]) for k, v in rows.items()], columns=["customer_id", *cols])
+    after = pd.DataFrame([(k, *v[1::2]) for k, v in rows.items()], columns=["customer_id", *cols])
+    after.loc[len(after)] = ["new", 90.0, "yes", "seizure"]
+    after.loc[len(after)] = ["new_clean", 90.0, "no", None]
+    return before, after
+
+
+def flagged(before, after, rule):
+    alerts = evaluate_alerts(diff_snapshots(before, after), [{"severity": "medium", **rule}])
+    assert (alerts["rule"] == rule["name"]).all()
+    return alerts.set_index("customer_id")
+
+
+def test_field_drop_and_rise_at_the_threshold_with_missing_and_text_numbers():
+    before, after = generic_tables()
+    drops = flagged(before, after, {"name": "field_drop", "field": "esg_score", "min_change": 15})
+    assert set(drops.index) == {"drop15", "text"}
+    assert drops.loc["drop15", ["value", "threshold", "field"]].tolist() == [-15.0, 15.0, "esg_score"]
+    assert drops.loc["text", "value"] == -20.0
+    any_drop = flagged(before, after, {"name": "field_drop", "field": "esg_score"})   # min_change 0: any fall
+    assert set(any_drop.index) == {"drop15", "drop14", "text"}
+    relative = flagged(before, after, {"name": "field_drop", "field": "esg_score", "min_relative": 0.25})
+    assert set(relative.index) == {"text"}                                         # 20/70 >= 25%; 15/80 is not
+    assert relative.loc["text", "threshold"] == pytest.approx(17.5)
+    both = flagged(before, after, {"name": "field_drop", "field": "esg_score", "min_change": 18.75,
+                                   "min_relative": 0.1})
+    assert set(both.index) == {"text"}                                             # 20 >= max(18.75, 7)
+    rises = flagged(before, after, {"name": "field_rise", "field": "esg_score", "min_change": 10})
+    assert set(rises.index) == {"rise"} and rises.loc["rise", "value"] == 10.0     # exactly 10; added: no
+    assert flagged(before, after, {"name": "field_rise", "field": "esg_score", "min_relative": 0.34}).empty
+
+
+def test_field_change_on_text_and_numbers():
+    before, after = generic_tables()
+    events = flagged(before, after, {"name": "field_change", "field": "legal_event"})
+    assert set(events.index) == {"protest", "kept", "more", "two", "gone"}         # any difference, case too
+    scores = flagged(before, after, {"name": "field_change", "field": "esg_score"})
+    assert set(scores.index) == {"drop15", "drop14", "text", "nan_b", "nan_a", "rise"}
+    assert scores.loc["rise", "value"] == 10.0 and np.isnan(scores.loc["nan_b", "value"])
+
+
+def test_flag_set_on_flags_and_new_event_values():
+    before, after = generic_tables()
+    flags = flagged(before, after, {"name": "flag_set", "field": "compliance_flag"})
+    assert set(flags.index) == {"yes", "si", "x", "one", "bool", "new"}            # added customers count
+    events = flagged(before, after, {"name": "flag_set", "field": "legal_event", "severity": "high"})
+    assert set(events.index) == {"protest", "more", "two", "new"}
+    assert events["severity"].eq("high").all() and events.loc["two", "value"] == 2   # two new events
+    assert events.loc["more", ["before", "after"]].tolist() == ["protest", "protest; seizure"]
+    only = flagged(before, after, {"name": "flag_set", "field": "legal_event", "values": ["Seizure"]})
+    assert set(only.index) == {"more", "new"}
+    yes = flagged(before, after, {"name": "flag_set", "field": "compliance_flag", "values": ["Yes"]})
+    assert set(yes.index) == set(flags.index)                                      # any way of writing "set"
+
+
+@pytest.mark.parametrize("rule, message", [
+    ({"name": "field_drop", "min_change": 10, "severity": "high"}, r"#2 \(field_drop\): field: Field required"),
+    ({"name": "flag_set", "severity": "high"}, r"#2 \(flag_set\): field: Field required"),
+    ({"name": "field_change", "field": "", "severity": "low"}, r"#2 \(field_change\): field: String should have"),
+    ({"name": "field_rise", "field": "esg", "min_change": -1, "severity": "low"}, r"min_change: Input should be gr"),
+    ({"name": "field_rise", "field": "esg", "min_relative": 0, "severity": "low"}, r"min_relative: Input should"),
+    ({"name": "field_drop", "field": "esg", "column": "esg", "severity": "low"}, r"unknown field\(s\) \['column'\]"),
+    ({"name": "flag_set", "field": "legal_event", "values": [], "severity": "low"}, r"values: List should have"),
+    ({"name": "flag_set", "field": "legal_event", "values": "protest", "severity": "low"}, r"values: Input should"),
+    ({"name": "field_change", "field": "esg"}, r"#2 \(field_change\): severity: Field required"),
+])
+def test_bad_generic_rules_are_errors_naming_the_rule(rule, message):
+    with pytest.raises(AlertRuleError, match=message):
+        parse_alert_rules([{"name": "field_change", "field": "esg", "severity": "low"}, rule])
+
+
+def test_generic_rules_on_unknown_columns_are_skipped_with_a_note(caplog):
+    before, after = generic_tables()
+    rules = [{"name": "field_drop", "field": "esg_rating", "severity": "high"},
+             {"name": "flag_set", "field": "legal_event", "severity": "high"}]
+    with caplog.at_level(logging.INFO, logger="portfolio_kit.monitoring"):
+        alerts = evaluate_alerts(diff_snapshots(before, after), rules)
+    assert "alert rule field_drop skipped: column(s) ['esg_rating'] not in the tables" in caplog.text
+    assert set(alerts["rule"]) == {"flag_set"}
+    only_after = before.drop(columns="legal_event")                                # a column new in the after table
+    with caplog.at_level(logging.INFO, logger="portfolio_kit.monitoring"):
+        alerts = evaluate_alerts(diff_snapshots(only_after, after), rules[1:])
+    assert "flag_set: column 'legal_event' is not in the before table" in caplog.text
+    assert set(alerts["customer_id"]) == {"protest", "kept", "more", "two", "new"}
+
+
+def test_numbers_a_rule_cannot_read_are_logged(caplog):
+    before = pd.DataFrame({"customer_id": ["1", "2", "3"], "esg_score": ["31,5", "40.0", ""]})
+    after = pd.DataFrame({"customer_id": ["1", "2", "3"], "esg_score": ["10,0", "20.0", None]})
+    with caplog.at_level(logging.INFO, logger="portfolio_kit.monitoring"):
+        alerts = evaluate_alerts(diff_snapshots(before, after), [{"name": "field_drop", "field": "esg_score",
+                                                                  "severity": "low"}])
+    assert alerts["customer_id"].tolist() == ["2"]                                  # text numbers read; 31,5 not
+    assert "field_drop: 1 value(s) of 'esg_score' are not numbers, ignored: ['31,5']" in caplog.text
+
+
+def test_generic_rule_messages_in_english_and_italian():
+    before = pd.DataFrame({"customer_id": ["1", "2"], "name": ["Alfa S.r.l.", "Beta S.p.A."],
+                           "esg_score": [72.5, 40.0], "legal_event": [None, "protest"]})
+    after = before.assign(esg_score=[55.0, 41.0], legal_event=["seizure", "protest"])
+    alerts = evaluate_alerts(diff_snapshots(before, after), [
+        {"name": "field_drop", "field": "esg_score", "min_change": 10, "severity": "medium"},
+        {"name": "field_rise", "field": "esg_score", "severity": "low"},
+        {"name": "flag_set", "field": "legal_event", "severity": "high"},
+        {"name": "field_change", "field": "legal_event", "severity": "low"}])
+    rules = alerts["rule"]
+    english = wording.alert_messages(alerts, Texts("en")).set_axis(rules)
+    assert english.to_dict() == {
+        "flag_set": "Alfa S.r.l. (1): Legal event now 'seizure' (before: 'n/a')",
+        "field_drop": "Alfa S.r.l. (1): ESG score fell from 72.5 to 55 (-17.5)",
+        "field_change": "Alfa S.r.l. (1): Legal event changed from 'n/a' to 'seizure'",
+        "field_rise": "Beta S.p.A. (2): ESG score rose from 40 to 41 (+1)"}
+    italian = wording.alert_messages(alerts, Texts("it")).set_axis(rules)
+    assert italian["field_drop"] == "Alfa S.r.l. (1): Punteggio ESG sceso da 72,5 a 55 (-17,5)"
+    assert italian["field_rise"] == "Beta S.p.A. (2): Punteggio ESG salito da 40 a 41 (+1)"
+    assert italian["flag_set"] == "Alfa S.r.l. (1): Evento pregiudizievole ora 'seizure' (prima: 'n.d.')"
+    assert italian["field_change"] == "Alfa S.r.l. (1): Evento pregiudizievole cambiato da 'n.d.' a 'seizure'"
+    plain = wording.alert_messages(alerts).set_axis(rules)                         # no language: values plainly
+    assert plain["field_drop"] == "Alfa S.r.l. (1): esg_score fell from 72.5 to 55 (-17.5)"
 
 
 def test_rules_without_their_columns_are_skipped_with_a_note(caplog):

@@ -21,8 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portfolio_kit.data import schemas
-from portfolio_kit.data.sample import (CLIENT_COLUMNS, PLANTED, SEGMENTS, SampleClient, generate_sample,
-                                       make_sample, simulate_bgnbd, write_sample)
+from portfolio_kit.data.sample import (CLIENT_COLUMNS, PLANTED, SEGMENTS, SITUATIONS, SampleClient,
+                                       generate_sample, make_sample, simulate_bgnbd, write_sample)
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = pd.Timestamp("2026-10-31")
@@ -314,13 +314,19 @@ def test_planted_changes_are_exactly_the_snapshot_differences(client, folder):
     common = before.index.intersection(after.index)
     b, a = before.loc[common], after.loc[common, before.columns]
     diff = (b != a) & ~(b.isna() & a.isna())
-    found = {(cid, col, b.at[cid, col], a.at[cid, col]) for cid, col in diff.stack().loc[lambda s: s].index}
+
+    def value(frame, cid, col):
+        v = frame.at[cid, col]
+        return None if pd.isna(v) else v                  # an empty cell read back; truth.json writes null
+
+    found = {(cid, col, value(b, cid, col), value(a, cid, col)) for cid, col in diff.stack().loc[lambda s: s].index}
     planted = {(c["customer_id"], c["field"], c["before"], c["after"]) for c in truth["planted_changes"]}
     assert found == planted
     assert len({c["customer_id"] for c in truth["planted_changes"]}) == len(planted)   # one change each
     kinds = pd.DataFrame(truth["planted_changes"]).groupby("field").size().to_dict()
-    assert kinds == {"rating": PLANTED["downgrades"] + PLANTED["upgrades"], "failure_score": 20,
-                     "delinquency_score": 20, "credit_limit": 20, "officers": 10, "share_capital": 10}
+    assert kinds == {"rating": PLANTED["downgrades"] + PLANTED["upgrades"] + SITUATIONS["valuable_rating_fall"],
+                     "failure_score": 20, "delinquency_score": 20, "credit_limit": 20, "officers": 10,
+                     "share_capital": 10, "esg_score": 10, "legal_event": 8}
     assert (len(truth["added_customers"]), len(truth["removed_customers"])) == (20, 15)
 
 
@@ -329,7 +335,14 @@ def test_planted_changes_have_the_promised_size(client):
     changes = pd.DataFrame(client.truth["planted_changes"])
     rating = changes[changes["field"] == "rating"]
     notches = rating["after"].map(scale.index) - rating["before"].map(scale.index)
-    assert (notches > 0).sum() == 30 and (notches < 0).sum() == 10 and (notches >= 2).sum() >= 3
+    falls = rating["customer_id"].isin(client.truth["situations"]["valuable_rating_fall"])
+    assert (notches[~falls] > 0).sum() == 30 and (notches < 0).sum() == 10 and (notches[~falls] >= 2).sum() >= 3
+    assert falls.sum() == 10 and (notches[falls] >= 2).all()
+    esg = changes[changes["field"] == "esg_score"]
+    assert (esg["before"] - esg["after"]).between(15 - 1e-9, 30 + 1e-9).all() and (esg["after"] >= 0).all()
+    events = changes[changes["field"] == "legal_event"]
+    assert events["before"].isna().all()
+    assert set(events["after"]) <= {"protest", "insolvency proceedings", "seizure"}
     for field in ("failure_score", "delinquency_score"):
         moved = changes[changes["field"] == field]
         assert ((moved["after"] - moved["before"]).abs() > 10).all()
@@ -348,6 +361,124 @@ def test_added_customers_are_new_and_removed_ones_dropped_out(client):
     assert (cust.loc[client.truth["added_customers"], "since"] > pd.Timestamp("2026-09-30")).all()
     latent = client.latent.set_index("customer_id")
     assert not latent.loc[client.truth["removed_customers"], "alive"].any()
+
+
+# ------------------------------------------------------------------------------------ customer plants
+def spend_percentile(client) -> pd.Series:
+    sales = client.transactions[client.transactions["amount"] > 0]
+    spend = sales.groupby("customer_id")["amount"].sum().reindex(client.customers["customer_id"], fill_value=0)
+    return spend.rank(pct=True)
+
+
+def open_amount(client) -> pd.Series:
+    """Open receivables per customer at as_of, net of partial payments (as the kit's exposure counts them)."""
+    inv = client.invoices
+    rest = inv["amount"] - inv["paid_amount"].fillna(0.0)
+    return rest.groupby(inv["customer_id"]).sum().reindex(client.customers["customer_id"], fill_value=0.0)
+
+
+def test_defaulted_customers_stop_buying_and_leave_invoices_unpaid(client):
+    d = client.truth["defaults"]
+    assert len(d["customers"]) == 50 == client.truth["counts"]["defaulted"]                  # 2.5% of 2,000
+    dates = pd.to_datetime(pd.Series(d["default_dates"]))
+    assert sorted(dates.index) == d["customers"]
+    assert (dates <= AS_OF - pd.Timedelta(days=400)).mean() >= 0.7                          # most long ago
+    last = client.transactions.groupby("customer_id")["date"].max()
+    assert (last[dates.index] <= dates).all()                                               # nothing after
+    sales = client.invoices[client.invoices["amount"] > 0].merge(dates.rename("default"), left_on="customer_id",
+                                                                 right_index=True)
+    window = sales["issue_date"].between(sales["default"] - pd.Timedelta(days=89), sales["default"])
+    assert window.sum() == d["unpaid_invoices"] and sales.loc[window, "customer_id"].nunique() == 50
+    assert sales.loc[window, "paid_date"].isna().all() and sales.loc[window, "paid_amount"].isna().all()
+    assert sales.loc[window, "amount"].sum() == pytest.approx(d["unpaid_amount"])
+    # the worst payers were preferred, and some invoices are now open more than a year past due
+    propensity = client.latent.set_index("customer_id")["payment_propensity"].rank(pct=True)
+    assert propensity[d["customers"]].median() > 0.85
+    inv = client.invoices
+    stale = inv["paid_date"].isna() & (AS_OF - inv["due_date"] > pd.Timedelta(days=365))
+    assert stale.sum() == client.truth["counts"]["open_over_365_days_past_due"] > 0
+    assert inv.loc[stale, "customer_id"].isin(d["customers"]).all()
+    latent = client.latent.set_index("customer_id")
+    assert not latent.loc[d["customers"], "alive"].any()
+    assert (latent.loc[d["customers"], "default_date"] == dates[d["customers"]].to_numpy()).all()
+
+
+def test_credit_limits_far_from_need(client):
+    cl = client.truth["credit_limits"]
+    limit = client.customers.set_index("customer_id")["credit_limit"]
+    need = pd.Series(cl["need"])
+    below, above = cl["far_below_need"], cl["far_above_need"]
+    assert 8 <= len(below) <= 12 and len(above) == 10 and not set(below) & set(above)
+    ratio = limit / need
+    assert ratio[below].between(0.15, 0.25).all() and ratio[above].between(8.0, 13.0).all()
+    assert (limit[below + above] % 1000 == 0).all()                                         # rounded up to 1,000
+    # the far-below ones are steady and pay on time: recent purchases, no severe lateness in the last year
+    last = client.transactions.groupby("customer_id")["date"].max()
+    assert (AS_OF - last[below + above] <= pd.Timedelta(days=90)).all()
+    inv = client.invoices[client.invoices["customer_id"].isin(below) & (client.invoices["amount"] > 0)]
+    recent = inv[inv["issue_date"] > AS_OF - pd.Timedelta(days=365)]
+    assert ((recent["paid_date"].fillna(AS_OF) - recent["due_date"]).dt.days <= 30).all()
+    rating = client.snapshots.set_index("customer_id")["rating"]
+    assert rating[below].isin(["AAA", "AA", "A", "BBB"]).all()
+
+
+def test_situations_are_disjoint_and_what_they_say(client):
+    truth = client.truth
+    situations = truth["situations"]
+    assert set(situations) == {"valuable_rating_fall", "valuable_stopped_buying", "low_value_over_limit",
+                               "chronic_late_payers", "healthy_growers"}
+    assert all(8 <= len(v) <= 12 for v in situations.values())
+    groups = [*situations.values(), truth["defaults"]["customers"], *(truth["credit_limits"][k] for k in
+                                                                     ("far_below_need", "far_above_need"))]
+    assert sum(len(g) for g in groups) == len(set().union(*groups))
+    assert situations["chronic_late_payers"] == truth["payment_model"]["chronic_late_customers"]
+    pct, owed = spend_percentile(client), open_amount(client)
+    last = client.transactions.groupby("customer_id")["date"].max()
+    limit = client.customers.set_index("customer_id")["credit_limit"]
+    scale, changes = truth["rating_scale"], pd.DataFrame(truth["planted_changes"]).set_index("customer_id")
+    # valuable customers whose rating falls 2+ notches, still buying
+    fall = situations["valuable_rating_fall"]
+    assert (pct[fall] >= 0.9).all() and (AS_OF - last[fall] <= pd.Timedelta(days=90)).all()
+    assert (changes.loc[fall, "field"] == "rating").all()
+    assert (changes.loc[fall, "after"].map(scale.index) - changes.loc[fall, "before"].map(scale.index) >= 2).all()
+    # valuable frequent buyers who stopped 150-240 days ago
+    stopped = situations["valuable_stopped_buying"]
+    stops = pd.to_datetime(pd.Series(truth["situation_details"]["stop_dates"]))
+    assert (last[stopped] == stops[stopped]).all() and (pct[stopped] >= 0.9).all()
+    assert (AS_OF - last[stopped]).dt.days.between(150, 240).all()
+    tx = client.transactions[(client.transactions["amount"] > 0) & client.transactions["customer_id"].isin(stopped)]
+    year = tx[tx["date"] > tx["customer_id"].map(stops) - pd.Timedelta(days=365)]
+    assert (year.groupby("customer_id").size().reindex(stopped, fill_value=0) >= 10).all()
+    # small late payers over their limit, with open invoices
+    small = situations["low_value_over_limit"]
+    assert (pct[small] < 0.5).all() and (owed[small] > 0).all()
+    assert (limit[small] <= np.maximum(0.4 * owed[small], 100)).all() and (limit[small] < owed[small]).all()
+    inv = client.invoices[client.invoices["customer_id"].isin(small) & (client.invoices["amount"] > 0)]
+    assert ((inv["paid_date"].fillna(AS_OF + pd.Timedelta(days=10_000)) - inv["due_date"]).dt.days > 30).all()
+    # healthy growers: 1.5x the purchases of the year before, good rating, on time, room under the limit
+    growers = situations["healthy_growers"]
+    sales = client.transactions[client.transactions["amount"] > 0]
+    age = (AS_OF - sales["date"]).dt.days
+    last_year = sales[age < 365].groupby("customer_id").size().reindex(growers, fill_value=0)
+    year_before = sales[(age >= 365) & (age < 730)].groupby("customer_id").size().reindex(growers, fill_value=0)
+    assert (last_year >= 1.5 * year_before).all() and (year_before >= 1).all()
+    assert (pct[growers] >= 0.75).all() and (limit[growers] >= 2 * owed[growers]).all()
+    snaps = client.snapshots
+    assert snaps.loc[snaps["customer_id"].isin(growers), "rating"].isin(["AAA", "AA", "A", "BBB"]).all()
+    inv = client.invoices[client.invoices["customer_id"].isin(growers) & (client.invoices["amount"] > 0)
+                          & (client.invoices["issue_date"] > AS_OF - pd.Timedelta(days=730))]
+    assert ((inv["paid_date"].fillna(AS_OF) - inv["due_date"]).dt.days <= 30).all()           # on time for 2 years
+
+
+def test_provider_fields_in_the_snapshots(client):
+    snaps = client.snapshots
+    assert snaps["esg_score"].between(0, 100).all() and (snaps["esg_score"].round(1) == snaps["esg_score"]).all()
+    events = snaps.dropna(subset=["legal_event"])
+    assert set(events["legal_event"]) <= {"protest", "insolvency proceedings", "seizure"}
+    existing = client.truth["legal_events_existing"]
+    first = events[events["snapshot_date"] == events["snapshot_date"].min()]
+    assert first.set_index("customer_id")["legal_event"].to_dict() == existing
+    assert len(events) == 2 * len(existing) + PLANTED["legal_events"]
 
 
 # ------------------------------------------------------------------------------------------------ files
@@ -439,9 +570,12 @@ def test_large_client_is_vectorised():
     large = generate_sample(50_000, seed=4)
     assert len(large.customers) == 50_000 and large.customers["customer_id"].is_unique
     assert large.invoices["invoice_id"].is_unique
-    assert len(large.truth["planted_changes"]) == 25 * sum(
+    assert len(large.truth["planted_changes"]) == 25 * (SITUATIONS["valuable_rating_fall"] + sum(
         PLANTED[k] for k in ("downgrades", "upgrades", "failure_score", "delinquency_score",
-                             "credit_limit_cuts", "officers", "share_capital"))
+                             "credit_limit_cuts", "officers", "share_capital", "esg_drops", "legal_events")))
+    assert len(large.truth["defaults"]["customers"]) == 1250
+    sizes = {k: len(v) for k, v in large.truth["situations"].items() if k != "chronic_late_payers"}
+    assert set(sizes) == set(SITUATIONS) and all(200 <= v <= 250 for v in sizes.values())   # growers are rare
 
 
 def test_invoice_lines_add_up_to_their_invoice():

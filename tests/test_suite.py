@@ -89,7 +89,8 @@ def test_monitoring_compares_with_the_previous_run(run, earlier):
     figures = _values(run, "monitoring")
     assert figures["compared_with_run"] == earlier.name
     alerts = pd.read_csv(run / "tables" / "alerts.csv")
-    snapshot_rules = {"rating_downgrade", "score_change", "credit_limit_cut", "officers_change", "share_capital_change"}
+    snapshot_rules = {"rating_downgrade", "score_change", "credit_limit_cut", "officers_change", "share_capital_change",
+                      "field_drop", "flag_set"}
     run_rules = set(alerts["rule"]) - snapshot_rules
     assert run_rules, "the run-against-run diff raised no alert (segment moves, new overdue, exposure over limit)"
     assert run_rules <= {"segment_worse", "new_overdue", "exposure_over_limit", "p_alive_drop"}

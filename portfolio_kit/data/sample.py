@@ -86,14 +86,70 @@ first) at the standard-normal quantiles of 3, 10, 25, 50, 70, 84, 92, 96, 98.5 %
 clip(round(50 + 12 u / 0.8 + 8 z + Normal(0, 6)), 1, 100)``. ``credit_limit`` (the provider's) =
 base[size] (5k, 20k, 80k, 300k) x factor[rating] (1.5 for AAA down to 0 for D) x LogNormal(0, 0.3),
 floored to 100. ``officers``: 1-3 names joined by "; " (B2C: the owner). ``legal_form`` (extra column) and
-``share_capital`` (one of four amounts per legal form). The second snapshot equals the first except for
-planted changes on distinct customers, scaled by ``n_customers / 2000``: 30 rating downgrades (1, 2, 3
-notches with probability 0.6, 0.3, 0.1, capped at D), 10 upgrades (1 notch), 20 failure-score and 20
-delinquency-score moves of 11-30 points, 20 provider credit-limit cuts to 40-80% (of limits >= 1,000), 10
-officer changes at companies (one appointed, or the last one resigns), 10 share-capital changes (x0.5,
-x2 or x5); 20 customers are added (absent from the first; those acquired after the first snapshot
-preferred) and 15 removed (absent from the second; customers who dropped out preferred). Every change is
-listed in ``truth["planted_changes"]`` as ``{customer_id, field, before, after}``; one change per customer.
+``share_capital`` (one of four amounts per legal form). Two more extra columns a business-information provider
+adds: ``esg_score`` = ``clip(round(60 - 8 z + Normal(0, 12), 1), 0, 100)``, the same in both snapshots, and
+``legal_event``, text, empty for most; 8 customers in both snapshots (defaulted ones and ratings CCC or
+worse preferred) have an event in both ("protest", "insolvency proceedings" or "seizure", uniform; listed in
+``truth["legal_events_existing"]``). The second snapshot equals the first except for planted changes on
+distinct customers, scaled by ``n_customers / 2000``: 30 rating downgrades (1, 2, 3 notches with probability
+0.6, 0.3, 0.1, capped at D), 10 upgrades (1 notch), 20 failure-score and 20 delinquency-score moves of 11-30
+points, 20 provider credit-limit cuts to 40-80% (of limits >= 1,000), 10 officer changes at companies (one
+appointed, or the last one resigns), 10 share-capital changes (x0.5, x2 or x5), the 10 rating falls of the
+``valuable_rating_fall`` situation (below), 10 ESG drops of 15-30 points (scores >= 31) and 8 new legal
+events (customers without one, ratings BB or worse preferred; one of the three values); 20 customers are
+added (absent from the first; those acquired after the first snapshot preferred) and 15 removed (absent from
+the second; customers who dropped out preferred). Every change is listed in ``truth["planted_changes"]`` as
+``{customer_id, field, before, after}`` (no event: ``None``); one change per customer. The sample's config
+has alert rules that catch the ESG drops and the new legal events (``field_drop`` on ``esg_score``,
+``flag_set`` on ``legal_event``).
+
+The plants below have random streams of their own and act on the history drawn above: customers not chosen
+keep their rows, payments and limits; the chosen ones lose rows or payments after the fact, so invoice
+numbers are given to the rows that remain. "Spend" is a customer's total sales of that history; unless said
+otherwise the plants choose customers in both snapshots with no planted snapshot change, not chronically
+late, deteriorating or defaulted, each customer in one plant at most.
+
+**Defaults** (for expected credit losses): every customer gets a default day drawn uniformly from 30 days
+after the first purchase to 400 days before ``as_of`` (for 20%: to 30 days before ``as_of``); 2.5% of
+customers default on theirs, among those the default would cost at most one purchase (customers winding
+down by then, so the purchase history stays BG/NBD), not chronically late or deteriorating, customers for
+at least 60 days before the 400-day cut, the 10% with the worst payment propensity ``u`` preferred. The day
+is moved back to 0-60 days after their last purchase when that was 90 days or more earlier. They buy
+nothing after the default day and their sales issued in the 90 days up to it are never paid (open, no
+``paid_date``, ``paid_amount``), so some invoices are open more than a year past due.
+``truth["defaults"]``: customers, default dates, unpaid invoices and amount; :attr:`SampleClient.latent`
+has their ``default_date``, and they are no longer alive (dropped out at their last purchase).
+
+**Credit limits far from need** (the company's ``credit_limit``; ``need`` = 13 weeks of expected spend, the
+rule above without its noise): up to 10 steady customers paying on time (alive, a purchase in the last 90 days and
+6+ in the last 365, customers for a year or more, rating BBB or better, propensity < 0.5, no sale more than
+30 days late in the last 365 days, need >= 10,000, >= 20,000 preferred) get ``0.15 x need`` and 10 other
+active customers (a purchase in the last 90 days, 4+ in the last 365) ``8 x need``, both rounded up to 1,000
+(at least 1,000): ``truth["credit_limits"]`` ``far_below_need``, ``far_above_need``, each one's ``need``.
+
+**Situations** calling for an action on one customer (``truth["situations"]``, lists of 10 customer ids per
+2,000, chosen in this order, the credit-limit customers right after the growers; rules in
+``truth["situation_details"]``):
+
+=========================  ===================================================================================
+healthy_growers            spend in the top quartile (80th percentile up, 85th preferred), rating BBB or
+                           better, no sale more than 30 days late in the last 730 days, customers for 730+
+                           days, alive with a purchase in the last 90 days, 4+ in the last 365 and 1+ in the
+                           year before; the purchases of that year before are thinned (with their returns)
+                           to at most 1 / 1.5 of the last year's, and the credit limit is raised to at least
+                           twice the open amount at ``as_of`` (rounded up to 1,000)
+valuable_stopped_buying    top spend decile (top 5% preferred), alive, 12+ purchases in the 365 days up to 150
+                           days before ``as_of``: the last purchase is one of theirs 150-240 days before
+                           ``as_of``, at random (``stop_dates``), nothing after it; their invoices are paid as
+                           drawn; no longer alive
+valuable_rating_fall       top spend decile, alive with a purchase in the last 90 days; rating down 2 (70%) or
+                           3 notches in the second snapshot (planted changes)
+low_value_over_limit       bottom 45% of spend, alive, 250+ of sales recent enough to be open at ``as_of`` when
+                           paid late: every sale of theirs is paid ``31 + floor(Exponential(30))`` days after
+                           due (open when after ``as_of``), and the credit limit is 40% of the open amount at
+                           ``as_of`` rounded down to 100 (at least 100)
+chronic_late_payers        the chronically late customers of the payment model
+=========================  ===================================================================================
 
 Per-customer latent values (``lambda``, ``p``, ``nu``, alive at ``as_of``, payment propensity, ...) are in
 :attr:`SampleClient.latent` and ``truth_customers.csv``.
@@ -216,8 +272,56 @@ SNAPSHOT_MODEL = {
 }
 #: Planted snapshot changes per 2,000 customers (scaled with ``n_customers``).
 PLANTED = {"downgrades": 30, "upgrades": 10, "failure_score": 20, "delinquency_score": 20,
-           "credit_limit_cuts": 20, "officers": 10, "share_capital": 10, "added": 20, "removed": 15}
+           "credit_limit_cuts": 20, "officers": 10, "share_capital": 10, "esg_drops": 10, "legal_events": 8,
+           "added": 20, "removed": 15}
 DOWNGRADE_NOTCHES = {"1": 0.6, "2": 0.3, "3": 0.1}
+#: The provider's extra snapshot fields: an ESG score and legal events (empty for most customers).
+PROVIDER_FIELDS = {
+    "esg_score": "clip(round(60 - 8 z + Normal(0, 12), 1), 0, 100), the same in both snapshots",
+    "esg_drop_points": [15.0, 30.0],
+    "legal_event_values": ["protest", "insolvency proceedings", "seizure"],
+    "existing_legal_events": 8,
+}
+#: Defaulted customers (expected-credit-loss analysis).
+DEFAULTS = {"share": 0.025, "preferred": "the 10% of customers with the worst payment propensity",
+            "min_days_before_as_of": 400, "later_share": 0.2, "later_min_days_before_as_of": 30,
+            "unpaid_window_days": 90, "max_days_after_last_purchase": 60, "max_purchases_lost": 1}
+#: Company credit limits far from the need (the master's ``credit_limit``): factor x 13 weeks of expected spend.
+CREDIT_LIMIT_PLANTS = {"far_below_need": {"customers": 10, "factor": 0.15},
+                       "far_above_need": {"customers": 10, "factor": 8.0}}
+#: Situations calling for an action on one customer, customers per 2,000.
+SITUATIONS = {"valuable_rating_fall": 10, "valuable_stopped_buying": 10, "low_value_over_limit": 10,
+              "healthy_growers": 10}
+_DEFAULT_RULE = ("a default day is drawn for every customer uniformly from 30 days after the first purchase to 400 "
+                 "days before as_of (for 20%: to 30 days before as_of); 2.5% of customers default, among those it "
+                 "would cost at most one purchase (winding down by then), not chronically late or deteriorating and "
+                 "customers for 60+ days before the 400-day cut, the 10% with the worst payment propensity "
+                 "preferred; the day moves back to 0-60 days after their last purchase when that was 90+ days "
+                 "earlier; no purchase after the default day, and their sales issued in the 90 days up to it are "
+                 "never paid")
+_CREDIT_LIMIT_RULE = ("need = 13 weeks of expected spend (lambda p / nu, the credit-limit rule without its noise); "
+                      "limit = factor x need rounded up to 1,000 (at least 1,000). far_below_need: steady customers "
+                      "paying on time (alive, a purchase in the last 90 days and 6+ in the last 365, customers for a "
+                      "year or more, rating BBB or better, payment propensity < 0.5, no sale more than 30 days late "
+                      "in the last 365 days) needing 10,000 or more (20,000 preferred), so that the rounding keeps "
+                      "the limit within 0.15-0.23 x need; far_above_need: other active customers (alive, a purchase "
+                      "in the last 90 days, 4+ in the last 365)")
+_SITUATION_RULES = {
+    "valuable_rating_fall": "top spend decile (total sales), alive with a purchase in the last 90 days; rating "
+                            "down 2 (70%) or 3 notches in the second snapshot (a planted change)",
+    "valuable_stopped_buying": "top spend decile (top 5% preferred), alive, 12+ purchases in the 365 days up to 150 "
+                               "days before as_of; the last purchase is one of theirs 150-240 days before as_of, "
+                               "drawn at random (stop_dates), nothing after it",
+    "low_value_over_limit": "bottom 45% of spend, alive, 250+ of sales issued late enough to be open at as_of once "
+                            "paid late; every sale paid 31 + floor(Exponential(30)) days after due, credit limit "
+                            "40% of the open amount at as_of rounded down to 100 (at least 100)",
+    "chronic_late_payers": "payment_model.chronic_late_customers",
+    "healthy_growers": "top spend quartile (80th percentile up, 85th preferred), rating BBB or better, no sale "
+                       "more than 30 days late in the last 730 days, customers for 730+ days, alive with a purchase "
+                       "in the last 90 days, 4+ in the last 365 and 1+ in the year before, whose purchases are "
+                       "thinned to at most 1 / 1.5 of the last year's (their returns with them); credit limit raised "
+                       "to at least 2x the open amount at as_of (rounded up to 1,000)",
+}
 
 _SURNAMES = np.array(["Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci",
                       "Marino", "Greco", "Bruno", "Gallo", "Conti", "De Luca", "Mancini", "Costa",
@@ -265,13 +369,16 @@ class SampleClient:
         Canonical columns of :mod:`portfolio_kit.data.schemas` plus one extra client column each
         (``Agente``, ``Rif. Fattura``, ``Note``).
     snapshots : DataFrame
-        Both snapshots stacked, ``snapshot_date`` telling them apart, plus the extra ``legal_form``.
+        Both snapshots stacked, ``snapshot_date`` telling them apart, plus the extra ``legal_form``,
+        ``esg_score`` and ``legal_event``.
     latent : DataFrame
         One row per customer: ``customer_id``, ``segment``, ``lam``, ``p``, ``nu``, ``n_repeat``,
-        ``alive`` (at ``as_of``), ``dropout_date`` (last purchase of those who dropped out),
-        ``payment_propensity`` (the logit random effect ``u``), ``chronic_late``, ``deteriorating``, ``risk``.
+        ``alive`` (at ``as_of``), ``dropout_date`` (last purchase of those who dropped out, defaulted or
+        stopped buying), ``payment_propensity`` (the logit random effect ``u``), ``chronic_late``,
+        ``deteriorating``, ``risk``, ``default_date``.
     truth : dict
-        JSON-serialisable generating parameters, planted changes, added and removed customers.
+        JSON-serialisable generating parameters, planted changes, added and removed customers, defaults,
+        credit limits far from need and situations.
     """
 
     customers: pd.DataFrame
@@ -461,6 +568,7 @@ def _purchases(rng, c, n_days, seg):
     ret, ret_day, frac = ret[keep], ret_day[keep], frac[keep]
     tx = pd.DataFrame({
         "cust": np.concatenate([cust, cust[ret]]),
+        "sale": np.concatenate([np.arange(len(cust)), ret]),  # the purchase a row is (or returns)
         "day": np.concatenate([day, ret_day]),
         "amount": np.concatenate([amount, -np.round(amount[ret] * frac, 2)]),
         "margin": np.concatenate([margin, -np.round(margin[ret] * frac, 2)]),
@@ -593,6 +701,154 @@ def _plant_changes(rng, base, nm, eligible, n):
     return before, after, pd.concat(changes, ignore_index=True)
 
 
+def _customer_stats(tx: pd.DataFrame, n: int, n_days: int, due: np.ndarray, paid: np.ndarray) -> dict:
+    """Per-customer figures of the generated history the plants choose customers by: spend percentile (total
+    sales), sales in the last 90 and 365 days and in the year before, severely late sales (paid, or past due
+    at ``as_of``, more than 30 days after due) issued in the last 365 and 730 days."""
+    cust, day = tx["cust"].to_numpy(), tx["day"].to_numpy()
+    sale = ~tx["is_return"].to_numpy()
+
+    def count(mask):
+        return np.bincount(cust[mask], minlength=n)
+
+    spend = np.bincount(cust[sale], weights=tx["amount"].to_numpy()[sale], minlength=n)
+    late = sale & (np.where(paid >= 0, paid, n_days) - due > 30)
+    return dict(spend_pct=(np.argsort(np.argsort(spend, kind="stable"), kind="stable") + 0.5) / n,
+                n_90=count(sale & (day > n_days - 90)), n_last=count(sale & (day > n_days - 365)),
+                n_prev=count(sale & (day > n_days - 730) & (day <= n_days - 365)),
+                late_365=count(late & (day > n_days - 365)), late_730=count(late & (day > n_days - 730)))
+
+
+def _plant_defaults(rng, c, tx, n, n_days, propensity, excluded):
+    """Defaulted customers: default day per customer (-1: none), the rows kept (no purchase after the default)
+    and the sales left unpaid (issued in the window before the default)."""
+    d = DEFAULTS
+    cust, day = tx["cust"].to_numpy(), tx["day"].to_numpy()
+    sale = ~tx["is_return"].to_numpy()
+    early = n_days - d["min_days_before_as_of"]
+    # a default day for every customer; those who would lose at most one purchase to it may default
+    cap = np.where(rng.random(n) < d["later_share"], n_days - d["later_min_days_before_as_of"], early)
+    low = c["since_day"] + 30
+    drawn = low + np.floor(rng.random(n) * np.maximum(cap - low + 1, 0)).astype(np.int64)
+    after = np.bincount(cust[sale & (day > drawn[cust])], minlength=n)
+    idx = _pick(rng, _scaled(n, 2000 * d["share"]),
+                ~excluded & (c["since_day"] + 60 <= early) & (after <= d["max_purchases_lost"]),
+                prefer=propensity >= np.quantile(propensity, 0.9))
+    default_day = np.full(n, -1, np.int64)
+    default_day[idx] = drawn[idx]
+    upto = sale & (default_day[cust] >= 0) & (day <= default_day[cust])
+    last = np.full(n, -1, np.int64)
+    np.maximum.at(last, cust[upto], day[upto])  # the last purchase up to the drawn day (the first one at least)
+    window = d["unpaid_window_days"]
+    back = last[idx] + rng.integers(0, d["max_days_after_last_purchase"] + 1, len(idx))
+    default_day[idx] = np.where(drawn[idx] - last[idx] >= window, back, drawn[idx])
+    dd = default_day[cust]
+    keep = ~((dd >= 0) & (day > dd))
+    unpaid = sale & (dd >= 0) & (day > dd - window) & (day <= dd)
+    return default_day, keep, unpaid
+
+
+def _plant_customers(rng, c, tx, pay, keep, base, pool, alive, propensity, need, credit_limit, n, n_days):
+    """Credit limits far from need and the situations of the module docstring on distinct customers of
+    ``pool``: the customers of each, the rows kept, payments and credit limits after the plants, stop days."""
+    cust, day, sale_id = tx["cust"].to_numpy(), tx["day"].to_numpy(), tx["sale"].to_numpy()
+    sale = ~tx["is_return"].to_numpy()
+    amount = tx["amount"].to_numpy()
+    st = _customer_stats(tx, n, n_days, pay["due"], pay["paid"])
+    pct, since = st["spend_pct"], c["since_day"]
+    active = alive & (st["n_90"] >= 1)
+    good = (propensity < 0.5) & (st["late_365"] == 0) & (base["rating"] <= RATING_SCALE.index("BBB"))
+    free, keep, pay = pool.copy(), keep.copy(), {k: v.copy() for k, v in pay.items()}
+    limit = credit_limit.copy()
+    chosen = {}
+
+    def pick(name, base_count, ok, prefer=None):
+        idx = _pick(rng, _scaled(n, base_count), free & ok, prefer)
+        free[idx] = False
+        chosen[name] = idx
+        member = np.zeros(n, bool)
+        member[idx] = True
+        return idx, member
+
+    # healthy growers (the rarest: chosen first): purchases of the year before the last thinned to at most
+    # 1 / 1.5 of the last year's
+    idx, grower = pick("healthy_growers", SITUATIONS["healthy_growers"],
+                       (pct >= 0.8) & (base["rating"] <= RATING_SCALE.index("BBB")) & (st["late_730"] == 0)
+                       & active & (since <= n_days - 730) & (st["n_last"] >= 4) & (st["n_prev"] >= 1),
+                       prefer=pct >= 0.85)
+    allowed = np.zeros(n, np.int64)
+    allowed[idx] = np.floor(st["n_last"][idx] / 1.5).astype(np.int64)
+    rows = np.flatnonzero(sale & grower[cust] & (day > n_days - 730) & (day <= n_days - 365))
+    rows = rows[np.lexsort((rng.random(len(rows)), cust[rows]))]  # random order within customer
+    rank = np.arange(len(rows)) - np.searchsorted(cust[rows], cust[rows])
+    keep &= ~np.isin(sale_id, sale_id[rows[rank >= allowed[cust[rows]]]])  # their returns go with them
+    # steady customers paying on time whose limit is far below the need (large enough for the rounding to keep
+    # 0.15 x need near 0.15); other active customers far above it
+    steady = active & good & (st["n_last"] >= 6) & (since < n_days - 365) & (need >= 10000)
+    cl = MIX["credit_limit"]
+    for name, ok, prefer in (("far_below_need", steady, need >= 20000),
+                             ("far_above_need", active & (st["n_last"] >= 4), None)):
+        spec = CREDIT_LIMIT_PLANTS[name]
+        idx, _ = pick(name, spec["customers"], ok, prefer)
+        limit[idx] = np.maximum(np.ceil(spec["factor"] * need[idx] / cl["round_up_to"]) * cl["round_up_to"],
+                                cl["minimum"])
+    # valuable customers who stop buying 150-240 days before as_of (frequent buyers in the year before)
+    span = sale & (day > n_days - 515) & (day <= n_days - 150)
+    frequent = np.bincount(cust[span], minlength=n) >= 12
+    window = sale & (day >= n_days - 240) & (day <= n_days - 150)
+    idx, member = pick("valuable_stopped_buying", SITUATIONS["valuable_stopped_buying"],
+                       (pct >= 0.9) & alive & frequent & (np.bincount(cust[window], minlength=n) >= 1)
+                       & (since < n_days - 515), prefer=pct >= 0.95)
+    rows = np.flatnonzero(window & member[cust])  # the last purchase: one of theirs in the window, at random
+    rows = rows[np.lexsort((rng.random(len(rows)), cust[rows]))]
+    first = np.unique(cust[rows], return_index=True)[1]
+    stop_day = np.full(n, -1, np.int64)
+    stop_day[cust[rows[first]]] = day[rows[first]]
+    keep &= ~(member[cust] & (day > stop_day[cust]))
+    # valuable active customers whose rating falls 2+ notches (planted in the second snapshot by the caller)
+    pick("valuable_rating_fall", SITUATIONS["valuable_rating_fall"],
+         (pct >= 0.9) & active & (base["rating"] <= len(RATING_SCALE) - 3))
+    # small customers made late payers, with sales still open at as_of, and a limit below their receivables
+    will_open = sale & (day > n_days - c["terms"][cust] - 31)  # open at as_of once paid 31+ days late
+    recent = np.bincount(cust[will_open], weights=amount[will_open], minlength=n)
+    _, member = pick("low_value_over_limit", SITUATIONS["low_value_over_limit"],
+                     (pct < 0.45) & alive & (recent >= 250))
+    rows = sale & member[cust]
+    paid = pay["due"][rows] + 31 + np.floor(rng.exponential(PAYMENT["delay_given_late"]["mean"], rows.sum()))
+    pay["paid"][rows] = np.where(paid > n_days, -1, paid).astype(np.int64)
+    pay["paid_amount"][rows] = np.where(paid > n_days, np.nan, amount[rows])
+    pay["partial"][rows] = False
+    open_amount = np.where(pay["paid"] < 0, amount, amount - np.nan_to_num(pay["paid_amount"]))
+    exposure = np.bincount(cust[keep], weights=open_amount[keep], minlength=n)
+    limit[member] = np.maximum(np.floor(0.4 * exposure[member] / 100) * 100, 100.0)
+    limit[grower] = np.maximum(limit[grower], np.ceil(2 * exposure[grower] / 1000) * 1000)
+    return chosen, keep, pay, limit, stop_day
+
+
+def _plant_provider_fields(rng, base, free, existing_ok, existing_prefer, n):
+    """ESG score (tenths) and legal-event codes (into the event values; their length = none) of both snapshots,
+    with the planted ESG drops and new legal events on customers of ``free``."""
+    pf = PROVIDER_FIELDS
+    esg = np.clip(np.round(600 - 80 * base["z"] + rng.normal(0, 120, n)), 0, 1000)
+    esg_after = esg.copy()
+    low, high = (int(round(10 * x)) for x in pf["esg_drop_points"])
+    drops = _pick(rng, _scaled(n, PLANTED["esg_drops"]), free & (esg >= high + 10))
+    esg_after[drops] = esg[drops] - rng.integers(low, high + 1, len(drops))
+    free = free.copy()
+    free[drops] = False
+    k = len(pf["legal_event_values"])
+    new = _pick(rng, _scaled(n, PLANTED["legal_events"]), free, prefer=base["rating"] >= RATING_SCALE.index("BB"))
+    existing_ok = existing_ok.copy()
+    existing_ok[new] = False
+    existing = _pick(rng, _scaled(n, pf["existing_legal_events"]), existing_ok, prefer=existing_prefer)
+    event = np.full(n, k, np.int64)
+    event[existing] = rng.integers(0, k, len(existing))
+    event_after = event.copy()
+    event_after[new] = rng.integers(0, k, len(new))
+    return dict(esg=esg / 10, esg_after=esg_after / 10, event=event, event_after=event_after, drops=drops,
+                new=new, existing=existing)
+
+
 def _check_args(n_customers, as_of, years):
     if isinstance(n_customers, bool) or not isinstance(n_customers, (int, np.integer)) or n_customers < 1:
         raise ValueError(f"n_customers must be a positive integer, got {n_customers!r}")
@@ -642,8 +898,8 @@ def generate_sample(n_customers: int = 2000, as_of: str | dt.date = "2026-10-31"
     n_days = int(round(365.25 * years))
     start = (as_of_ts - pd.Timedelta(days=n_days)).to_datetime64().astype("datetime64[D]")
     snap_dates = [as_of_ts.replace(day=1) - pd.Timedelta(days=1), as_of_ts]
-    streams = np.random.SeedSequence(seed).spawn(7)  # children are independent of their count
-    rng_c, rng_n, rng_t, rng_p, rng_s, rng_x, rng_l = (np.random.default_rng(s) for s in streams)
+    streams = np.random.SeedSequence(seed).spawn(9)  # children are independent of their count
+    rng_c, rng_n, rng_t, rng_p, rng_s, rng_x, rng_l, rng_d, rng_e = (np.random.default_rng(s) for s in streams)
 
     c = _draw_customers(rng_c, n, n_days)
     nm = _names(rng_n, c, n)
@@ -661,9 +917,53 @@ def generate_sample(n_customers: int = 2000, as_of: str | dt.date = "2026-10-31"
     deteriorating[flagged[n_chronic:]] = True
     weekly_spend = latent["lam"].to_numpy() * seg["p"].to_numpy()[c["size"]] / nu
     cl = MIX["credit_limit"]
-    credit_limit = np.maximum(np.ceil(cl["weeks_of_expected_spend"] * weekly_spend
-                                      * rng_p.lognormal(0.0, cl["lognormal_sigma"], n) / cl["round_up_to"])
+    need = cl["weeks_of_expected_spend"] * weekly_spend
+    credit_limit = np.maximum(np.ceil(need * rng_p.lognormal(0.0, cl["lognormal_sigma"], n) / cl["round_up_to"])
                               * cl["round_up_to"], cl["minimum"])
+    due, paid, paid_amount, partial = _payments(rng_p, c, tx, n_days, propensity, chronic, deteriorating)
+
+    # snapshots: the first one's fields, customers added and removed, planted changes
+    base = _snapshot_base(rng_s, c, nm, propensity, n)
+    alive = latent["alive"].to_numpy()
+    added = _pick(rng_x, _scaled(n, PLANTED["added"]), np.ones(n, bool),
+                  prefer=c["since_day"] > (snap_dates[0] - as_of_ts).days + n_days)
+    in_first = np.ones(n, bool)
+    in_first[added] = False
+    removed = _pick(rng_x, _scaled(n, PLANTED["removed"]), in_first, prefer=~alive)
+    in_second = np.ones(n, bool)
+    in_second[removed] = False
+    before, after, changes = _plant_changes(rng_x, base, nm, in_first & in_second, n)
+
+    # defaults, credit limits far from need and situations (streams of their own: the draws above stay put)
+    default_day, keep, unpaid = _plant_defaults(rng_d, c, tx, n, n_days, propensity, chronic | deteriorating)
+    defaulted = default_day >= 0
+    pay = {"due": due, "paid": np.where(unpaid, -1, paid), "paid_amount": np.where(unpaid, np.nan, paid_amount),
+           "partial": partial & ~unpaid}
+    changed = np.zeros(n, bool)
+    changed[changes["cust"].to_numpy()] = True
+    pool = in_first & in_second & ~changed & ~chronic & ~deteriorating & ~defaulted
+    chosen, keep, pay, credit_limit, stop_day = _plant_customers(
+        rng_d, c, tx, pay, keep, base, pool, alive, propensity, need, credit_limit, n, n_days)
+    i = chosen["valuable_rating_fall"]
+    after["rating"][i] = np.minimum(base["rating"][i] + 2 + (rng_d.random(len(i)) < 0.3), len(RATING_SCALE) - 1)
+    situated = np.zeros(n, bool)
+    for idx in chosen.values():
+        situated[idx] = True
+    prov = _plant_provider_fields(rng_e, base, pool & ~situated, in_first & in_second & ~changed & ~situated,
+                                  defaulted | (base["rating"] >= RATING_SCALE.index("CCC")), n)
+    before |= {"esg_score": prov["esg"], "legal_event": prov["event"]}
+    after |= {"esg_score": prov["esg_after"], "legal_event": prov["event_after"]}
+    events = [*PROVIDER_FIELDS["legal_event_values"], None]
+    scale, event_values, drops, new = np.array(RATING_SCALE), np.array(events, dtype=object), prov["drops"], prov["new"]
+    changes = pd.concat([changes, *(pd.DataFrame({"cust": rows, "field": field, "before": b, "after": a}) for
+                                    rows, field, b, a in (
+        (i, "rating", scale[base["rating"][i]], scale[after["rating"][i]]),
+        (drops, "esg_score", prov["esg"][drops], prov["esg_after"][drops]),
+        (new, "legal_event", event_values[prov["event"][new]], event_values[prov["event_after"][new]])))],
+        ignore_index=True)
+    unpaid = unpaid[keep]
+    tx = tx[keep].reset_index(drop=True)
+    due, paid, paid_amount, partial = (pay[k][keep] for k in ("due", "paid", "paid_amount", "partial"))
 
     customers = pd.DataFrame({
         "customer_id": ids,
@@ -680,7 +980,6 @@ def generate_sample(n_customers: int = 2000, as_of: str | dt.date = "2026-10-31"
     })
 
     # invoices: numbered in date order within year, separately for sales (F) and credit notes (NC)
-    due, paid, paid_amount, partial = _payments(rng_p, c, tx, n_days, propensity, chronic, deteriorating)
     issue = _dates(start, tx["day"].to_numpy())
     credit_note = tx["is_return"].to_numpy()
     year = issue.dt.year
@@ -714,17 +1013,6 @@ def generate_sample(n_customers: int = 2000, as_of: str | dt.date = "2026-10-31"
         "Note": note,
     })
 
-    # snapshots
-    base = _snapshot_base(rng_s, c, nm, propensity, n)
-    alive = latent["alive"].to_numpy()
-    added = _pick(rng_x, _scaled(n, PLANTED["added"]), np.ones(n, bool),
-                  prefer=c["since_day"] > (snap_dates[0] - as_of_ts).days + n_days)
-    in_first = np.ones(n, bool)
-    in_first[added] = False
-    removed = _pick(rng_x, _scaled(n, PLANTED["removed"]), in_first, prefer=~alive)
-    in_second = np.ones(n, bool)
-    in_second[removed] = False
-    before, after, changes = _plant_changes(rng_x, base, nm, in_first & in_second, n)
     forms = _labels(nm["forms"], nm["form"])
 
     def snapshot(fields, rows, date):
@@ -736,20 +1024,37 @@ def generate_sample(n_customers: int = 2000, as_of: str | dt.date = "2026-10-31"
             "officers": fields["officers"].iloc[rows].reset_index(drop=True),
             "share_capital": fields["share_capital"][rows],
             "legal_form": forms.iloc[rows].reset_index(drop=True),
+            "esg_score": fields["esg_score"][rows],
+            "legal_event": _labels(events, fields["legal_event"][rows]),
         })
 
     snapshots = pd.concat([snapshot(before, in_first, snap_dates[0]), snapshot(after, in_second, snap_dates[1])],
                           ignore_index=True)
 
-    dropout_day = np.where(alive, -1, c["since_day"] + np.floor(np.nan_to_num(latent["dropout_t"]) * 7))
+    # customers who defaulted or stopped buying are no longer alive: they dropped out at their last purchase
+    gone = defaulted | (stop_day >= 0)
+    sales = ~credit_note & gone[tx["cust"].to_numpy()]
+    last_day = np.full(n, -1, np.int64)
+    np.maximum.at(last_day, tx["cust"].to_numpy()[sales], tx["day"].to_numpy()[sales])
+    dropout_day = np.where(gone, last_day, np.where(alive, -1, c["since_day"]
+                                                     + np.floor(np.nan_to_num(latent["dropout_t"]) * 7)))
+    alive = alive & ~gone
     latent_df = pd.DataFrame({
         "customer_id": ids, "segment": _labels(SIZES, c["size"]), "lam": latent["lam"], "p": latent["p"], "nu": nu,
         "n_repeat": latent["n_repeat"], "alive": alive,
         "dropout_date": _dates(start, np.minimum(dropout_day, n_days).astype(np.int64)),
         "payment_propensity": propensity, "chronic_late": chronic, "deteriorating": deteriorating,
-        "risk": base["z"],
+        "risk": base["z"], "default_date": _dates(start, default_day),
     })
     changes["customer_id"] = ids.take(changes.pop("cust").to_numpy()).to_numpy()
+
+    def listed(idx):
+        return ids.iloc[np.sort(idx)].tolist()
+
+    def dated(idx, days):
+        return dict(zip(listed(idx), (start + days[np.sort(idx)].astype("timedelta64[D]")).astype(str).tolist()))
+
+    past_due = np.where(is_open & ~credit_note, n_days - due, -1)
     truth = {
         "seed": int(seed), "n_customers": n, "as_of": as_of_ts.date().isoformat(),
         "start": str(start), "years": float(years), "time_unit": "week",
@@ -763,15 +1068,39 @@ def generate_sample(n_customers: int = 2000, as_of: str | dt.date = "2026-10-31"
                           "chronic_late_customers": ids[chronic].tolist(),
                           "deteriorating_customers": ids[deteriorating].tolist()},
         "rating_scale": list(RATING_SCALE),
-        "snapshot_model": copy.deepcopy(SNAPSHOT_MODEL),
+        "snapshot_model": {**copy.deepcopy(SNAPSHOT_MODEL), "provider_fields": copy.deepcopy(PROVIDER_FIELDS)},
         "snapshot_dates": [d.date().isoformat() for d in snap_dates],
         "planted_changes": changes[["customer_id", "field", "before", "after"]].to_dict("records"),
         "added_customers": ids[added].tolist(),
         "removed_customers": ids[removed].tolist(),
+        "legal_events_existing": dict(zip(listed(prov["existing"]),
+                                          [events[e] for e in prov["event"][np.sort(prov["existing"])]])),
+        "defaults": {
+            "customers": ids[defaulted].tolist(),
+            "default_dates": dated(np.flatnonzero(defaulted), default_day),
+            "unpaid_invoices": int(unpaid.sum()),
+            "unpaid_amount": round(float(tx["amount"].to_numpy()[unpaid].sum()), 2),
+            "rule": _DEFAULT_RULE, "parameters": copy.deepcopy(DEFAULTS)},
+        "credit_limits": {
+            **{name: listed(chosen[name]) for name in CREDIT_LIMIT_PLANTS},
+            "need": {cid: round(float(v), 2) for cid, v in zip(
+                listed(np.concatenate([chosen[name] for name in CREDIT_LIMIT_PLANTS])),
+                need[np.sort(np.concatenate([chosen[name] for name in CREDIT_LIMIT_PLANTS]))])},
+            "factors": {name: spec["factor"] for name, spec in CREDIT_LIMIT_PLANTS.items()},
+            "rule": _CREDIT_LIMIT_RULE},
+        "situations": {
+            "valuable_rating_fall": listed(chosen["valuable_rating_fall"]),
+            "valuable_stopped_buying": listed(chosen["valuable_stopped_buying"]),
+            "low_value_over_limit": listed(chosen["low_value_over_limit"]),
+            "chronic_late_payers": ids[chronic].tolist(),
+            "healthy_growers": listed(chosen["healthy_growers"])},
+        "situation_details": {"stop_dates": dated(chosen["valuable_stopped_buying"], stop_day),
+                              "rules": dict(_SITUATION_RULES)},
         "counts": {"customers": n, "transactions": len(transactions), "returns": int(credit_note.sum()),
                    "invoices": len(invoices), "open_invoices": int(is_open.sum()),
                    "partial_payments": int(partial.sum()),
-                   "alive_at_as_of": int(alive.sum())},
+                   "alive_at_as_of": int(alive.sum()), "defaulted": int(defaulted.sum()),
+                   "open_over_365_days_past_due": int((past_due > 365).sum())},
     }
     truth = json.loads(json.dumps(truth, default=_json_default))  # plain Python types only
     logger.info("generated %d customers, %d transactions, %d invoices (%d open)", n, len(transactions),
@@ -837,7 +1166,7 @@ read:                            # defaults for every file; any key can be repea
     snapshot_date_from_filename: "rating_(\\\\d{{4}}-\\\\d{{2}}-\\\\d{{2}})"   # regex whose group is an ISO date
 {snapshot_read}parameters:                      # notebook parameters by notebook (see `portfolio-kit params NAME`)
   clv: {{horizon_months: 12, discount_rate: 0.01}}
-alerts:                          # monitoring rules (these are the kit's defaults; drop the block to use them)
+alerts:                          # monitoring rules: the kit's defaults, then two on the provider's extra fields
   - {{name: rating_downgrade, notches: 2, severity: high}}
   - {{name: rating_downgrade, notches: 1, severity: medium}}
   - {{name: score_change, points: 10, severity: medium}}
@@ -848,6 +1177,8 @@ alerts:                          # monitoring rules (these are the kit's default
   - {{name: share_capital_change, min_change: 0.0, severity: low}}
   - {{name: p_alive_drop, threshold: 0.5, severity: high}}
   - {{name: segment_worse, min_steps: 1, severity: medium}}
+  - {{name: field_drop, field: esg_score, min_change: 10, severity: medium}}
+  - {{name: flag_set, field: legal_event, severity: high}}
 """
 
 _CSV_READ = """\

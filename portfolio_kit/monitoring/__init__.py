@@ -10,9 +10,10 @@ Three steps, each a function on plain per-customer tables:
     Counts and row-normalised shares of customers moving between classes (ratings, segments, ABC classes),
     with ``new`` and ``gone`` margins and a mobility summary (upgraded / stable / downgraded).
 :func:`evaluate_alerts`
-    Configurable rules (:func:`parse_alert_rules`, :data:`DEFAULT_ALERT_RULES`) applied to a diff: one row
-    per alert with its severity, the values it is about and the value at stake; the report writes the readable
-    messages (:func:`portfolio_kit.report.wording.monitoring.alerts_with_messages`).
+    Configurable rules (:func:`parse_alert_rules`, :data:`DEFAULT_ALERT_RULES`; ``field_change``,
+    ``field_drop``, ``field_rise`` and ``flag_set`` work on any column, e.g. an ESG score or legal events)
+    applied to a diff: one row per alert with its severity, the values it is about and the value at stake; the
+    report writes the readable messages (:func:`portfolio_kit.report.wording.monitoring.alerts_with_messages`).
 
 Customers are matched on their key as text: surrounding blanks are ignored and, by default, numeric-looking
 keys are compared as numbers, so ``123``, ``123.0``, ``"0123"`` and ``" 123 "`` are the same customer (an

@@ -14,8 +14,9 @@ from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from portfolio_kit.data.rules import parse_rules
 from portfolio_kit.monitoring.diff import EXACT, SnapshotDiff, compare_columns
 from portfolio_kit.monitoring.migration import RATING_SCALE, RFM_SEGMENT_ORDER, label_positions
 
@@ -275,11 +276,132 @@ class SegmentWorse(_Rule):
             return _hits(pair, steps >= self.min_steps, self.column, steps, self.min_steps)
 
 
+# --- generic rules: any column a provider or the client adds (ESG score, compliance flag, legal events ...) ---
+
+def _note_one_sided(diff: SnapshotDiff, rule: str, column: str) -> None:
+    """Log that a column new in the after table makes every value there a change."""
+    if column not in diff.before.columns:
+        log.info("%s: column %r is not in the before table: every value in the after table is new", rule, column)
+
+
+class FieldChange(_Rule):
+    """Any change of ``field``, text or number (a value appearing or disappearing counts)."""
+
+    name: Literal["field_change"]
+    field: str = Field(min_length=1)
+    FORMATS = {"before": "text", "after": "text", "value": "signed", "threshold": "number"}
+
+    def columns(self):
+        return [self.field]
+
+    def find(self, diff, rating_scale):
+        _note_one_sided(diff, self.name, self.field)
+        pair = diff.pair(self.field)
+        changed, delta = compare_columns(pair["before"], pair["after"], EXACT)
+        with np.errstate(invalid="ignore"):  # numbers written as text in a mixed column: their difference too
+            delta = np.where(np.isnan(delta), _numbers(pair["after"]) - _numbers(pair["before"]), delta)
+        return _hits(pair, changed, self.field, delta, np.nan)
+
+
+def _numbers_noted(s: pd.Series, rule: str, column: str) -> np.ndarray:
+    """:func:`_numbers`, logging the values that are there but are not numbers (e.g. ``"31,5"``: an extra
+    column of an export with decimal commas is read as text)."""
+    num = _numbers(s)
+    off = np.isnan(num) & s.notna().to_numpy() & (s.astype("str").str.strip() != "").to_numpy()
+    if off.any():
+        log.info("%s: %d value(s) of %r are not numbers, ignored: %s", rule, int(off.sum()), column,
+                 sorted(pd.unique(s[off].astype("str")))[:5])
+    return num
+
+
+class _FieldMove(_Rule):
+    """Numeric move of ``field`` in the rule's direction of at least ``min_change`` (0: any strictly positive
+    move) and, with ``min_relative``, at least that share of the previous absolute value."""
+
+    field: str = Field(min_length=1)
+    min_change: float = Field(0.0, ge=0)
+    min_relative: float | None = Field(None, gt=0)
+    FORMATS = {"before": "number", "after": "number", "value": "signed", "threshold": "number"}
+    #: +1 for rises, -1 for drops.
+    DIRECTION: ClassVar[int] = 1
+
+    def columns(self):
+        return [self.field]
+
+    def find(self, diff, rating_scale):
+        pair = diff.pair(self.field)
+        b, a = (_numbers_noted(pair[side], self.name, self.field) for side in ("before", "after"))
+        delta = a - b
+        need = np.full(len(b), self.min_change)
+        if self.min_relative is not None:
+            need = np.maximum(need, self.min_relative * np.abs(b))
+        moved = self.DIRECTION * delta
+        with np.errstate(invalid="ignore"):  # NaN on either side: no move; the tolerance absorbs float noise
+            hit = (moved > 0) & (moved >= need - 1e-9 * np.maximum(1.0, need))
+        return _hits(pair, hit, self.field, delta, need)
+
+
+class FieldDrop(_FieldMove):
+    """``field`` fell by ``min_change`` or more (and ``min_relative`` x the previous value, when given)."""
+
+    name: Literal["field_drop"]
+    DIRECTION = -1
+
+
+class FieldRise(_FieldMove):
+    """``field`` rose by ``min_change`` or more (and ``min_relative`` x the previous value, when given)."""
+
+    name: Literal["field_rise"]
+    DIRECTION = 1
+
+
+#: Written flag values: set, and not set (with missing values).
+_TRUE_WORDS = ("true", "yes", "si", "sì", "y", "x")
+_FALSE_WORDS = ("false", "no", "n", "0", "", "nan", "none")
+
+
+def _set_values(values: pd.Series) -> pd.Series:
+    """What is set in each row, one row per value (index = row position): ``"true"`` for a set flag (a
+    boolean, a non-zero number, true / yes / si / y / x), else the event values in lower case (several
+    separated by ``;`` or ``,``); nothing for false / no / 0 / empty / missing."""
+    text = values.reset_index(drop=True).astype("str").str.strip().str.lower()
+    number = pd.to_numeric(text, errors="coerce")
+    flag = text.isin(_TRUE_WORDS) | (number.notna() & (number != 0)).to_numpy()
+    tokens = text.mask(flag, "true").where(flag | number.isna()).dropna()
+    tokens = tokens.astype("str").str.split(r"[;,]", regex=True).explode().dropna().astype("str").str.strip()
+    return tokens[~tokens.isin(_FALSE_WORDS)]
+
+
+class FlagSet(_Rule):
+    """A flag of ``field`` became set, or a new event value appeared in it (one not there before; with
+    ``values``, only those count). Customers added in the after table count with what they have. ``value`` =
+    the new values."""
+
+    name: Literal["flag_set"]
+    field: str = Field(min_length=1)
+    values: list[str] | None = Field(None, min_length=1)
+    FORMATS = {"before": "text", "after": "text", "value": "number", "threshold": "number"}
+
+    def columns(self):
+        return [self.field]
+
+    def find(self, diff, rating_scale):
+        _note_one_sided(diff, self.name, self.field)
+        pair = diff.pair(self.field, added=True)
+        after, before = _set_values(pair["after"]), _set_values(pair["before"])
+        new = ~pd.MultiIndex.from_arrays([after.index, after.to_numpy()]).isin(
+            pd.MultiIndex.from_arrays([before.index, before.to_numpy()]))
+        if self.values is not None:  # written like the column's values: "Yes" and "x" are both a set flag
+            new &= after.isin(_set_values(pd.Series(self.values, dtype=object))).to_numpy()
+        count = np.bincount(after.index.to_numpy(dtype=np.intp)[new], minlength=len(pair))
+        return _hits(pair, count > 0, self.field, count, np.nan)
+
+
 #: Rule kinds by the ``name`` used in the config.
 ALERT_RULE_KINDS: dict[str, type[_Rule]] = {
     get_args(cls.model_fields["name"].annotation)[0]: cls
     for cls in (RatingDowngrade, ScoreChange, CreditLimitCut, ExposureOverLimit, NewOverdue, OfficersChange,
-                ShareCapitalChange, PAliveDrop, SegmentWorse)}
+                ShareCapitalChange, PAliveDrop, SegmentWorse, FieldChange, FieldDrop, FieldRise, FlagSet)}
 
 
 def parse_alert_rules(rules: Sequence[Mapping[str, Any] | _Rule]) -> tuple[_Rule, ...]:
@@ -305,12 +427,24 @@ def parse_alert_rules(rules: Sequence[Mapping[str, Any] | _Rule]) -> tuple[_Rule
                               (abc_class), ``classes`` ([A])
     segment_worse             ``column`` (segment), ``order`` (the RFM segment map, best first),
                               ``min_steps`` (1)
+    field_change              ``field`` (required): any change of that column, text or number
+    field_drop, field_rise    ``field`` (required), ``min_change`` (0 = any fall / rise; absolute),
+                              ``min_relative`` (none; a share of the previous absolute value, both must hold);
+                              ``value`` = after - before
+    flag_set                  ``field`` (required), ``values`` (any): the flag became set (true, yes, si,
+                              y, x, 1) or a value not there before appeared (several split on ``;`` or
+                              ``,``, case ignored; added customers count with what they have)
     ========================  ==============================================================================
+
+    The last four work on any column of the tables (an ESG score, a compliance flag, legal events a
+    business-information provider adds); they are not among :data:`DEFAULT_ALERT_RULES`, having no column to
+    default to.
 
     Raises
     ------
     AlertRuleError
-        Naming the rule (position and name): unknown name, unknown field, missing severity, bad value.
+        Naming the rule (position and name): unknown name, unknown field, missing severity (or ``field``
+        of the generic rules), bad value.
 
     Examples
     --------
@@ -322,29 +456,7 @@ def parse_alert_rules(rules: Sequence[Mapping[str, Any] | _Rule]) -> tuple[_Rule
     >>> [r.model_dump(by_alias=True, exclude_none=True) for r in DEFAULT_ALERT_RULES][0]
     {'name': 'rating_downgrade', 'severity': 'high', 'notches': 2, 'column': 'rating'}
     """
-    parsed = []
-    for i, rule in enumerate(rules, start=1):
-        if isinstance(rule, _Rule):
-            parsed.append(rule)
-            continue
-        if not isinstance(rule, Mapping):
-            raise AlertRuleError(f"alert rule #{i}: expected a mapping with 'name' and 'severity', got {rule!r}")
-        name = rule.get("name")
-        if name not in ALERT_RULE_KINDS:
-            raise AlertRuleError(f"alert rule #{i}: unknown rule name {name!r}; known: {', '.join(ALERT_RULE_KINDS)}")
-        kind = ALERT_RULE_KINDS[name]
-        allowed = {f.alias or n for n, f in kind.model_fields.items()}
-        unknown = sorted(set(rule) - allowed)
-        if unknown:
-            raise AlertRuleError(f"alert rule #{i} ({name}): unknown field(s) {unknown}; "
-                                 f"allowed: {sorted(allowed)}")
-        try:
-            parsed.append(kind.model_validate(dict(rule)))
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'rule'}: {e['msg']}"
-                                 for e in exc.errors(include_url=False))
-            raise AlertRuleError(f"alert rule #{i} ({name}): {problems}") from None
-    return tuple(parsed)
+    return parse_rules(rules, ALERT_RULE_KINDS, AlertRuleError, "alert rule", _Rule)
 
 
 #: The rules of the monitoring issue with default thresholds (two tiers for rating downgrades).
