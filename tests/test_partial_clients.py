@@ -24,7 +24,7 @@ from .conftest import SAMPLE_DIR
 
 pytestmark = pytest.mark.slow
 
-EVERY = ["data_overview", "segmentation", "abc_pareto", "clv", "payments", "churn", "monitoring", "summary"]
+EVERY = ["data_overview", "segmentation", "abc_pareto", "clv", "payments", "churn", "monitoring", "credit", "summary"]
 
 
 def _sample_subset(folder: Path, name: str, tables: list[str]) -> Path:
@@ -84,29 +84,30 @@ def reports(tmp_path_factory):
 def test_sales_only_cdnow(tmp_path, reports):
     run = _run(_cdnow_sales(tmp_path / "cdnow"), reports)
     _check(run, ["data_overview", "segmentation", "abc_pareto", "clv", "churn", "summary"],
-           {"payments": "invoices", "monitoring": "snapshots_or_previous_run"})
+           {"payments": "invoices", "monitoring": "snapshots_or_previous_run", "credit": "invoices"})
 
 
 def test_sales_and_master(tmp_path, reports):
     run = _run(_sample_subset(tmp_path / "c", "sales-master", ["customers", "transactions"]), reports)
     _check(run, ["data_overview", "segmentation", "abc_pareto", "clv", "churn", "summary"],
-           {"payments": "invoices", "monitoring": "snapshots_or_previous_run"})
+           {"payments": "invoices", "monitoring": "snapshots_or_previous_run", "credit": "invoices"})
 
 
 def test_invoices_only(tmp_path, reports):
     run = _run(_sample_subset(tmp_path / "c", "invoices-only", ["invoices"]), reports)
-    _check(run, ["data_overview", "segmentation", "abc_pareto", "clv", "payments", "churn", "summary"],
+    _check(run, ["data_overview", "segmentation", "abc_pareto", "clv", "payments", "churn", "credit", "summary"],
            {"monitoring": "snapshots_or_previous_run"})
     assert "sales are the invoices" in (run / "00_data_overview.html").read_text()
 
 
 def test_invoices_and_master(tmp_path, reports):
     run = _run(_sample_subset(tmp_path / "c", "invoices-master", ["customers", "invoices"]), reports)
-    _check(run, ["data_overview", "segmentation", "abc_pareto", "clv", "payments", "churn", "summary"],
+    _check(run, ["data_overview", "segmentation", "abc_pareto", "clv", "payments", "churn", "credit", "summary"],
            {"monitoring": "snapshots_or_previous_run"})
 
 
 def test_master_and_snapshots_is_monitoring_only(tmp_path, reports):
     run = _run(_sample_subset(tmp_path / "c", "monitoring-only", ["customers", "snapshots"]), reports)
     _check(run, ["data_overview", "monitoring", "summary"],
-           {"segmentation": "sales", "abc_pareto": "sales", "clv": "sales", "payments": "invoices", "churn": "sales"})
+           {"segmentation": "sales", "abc_pareto": "sales", "clv": "sales", "payments": "invoices", "churn": "sales",
+            "credit": "invoices"})

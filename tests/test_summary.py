@@ -35,7 +35,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = {"data_overview": "00_data_overview.html", "segmentation": "01_segmentation.html",
          "abc_pareto": "02_abc_pareto.html", "clv": "03_clv.html", "payments": "04_payments.html",
-         "churn": "05_churn.html", "monitoring": "06_monitoring.html"}
+         "churn": "05_churn.html", "monitoring": "06_monitoring.html", "credit": "08_credit.html"}
 
 
 # --- hand-made runs ---------------------------------------------------------------------------------------
@@ -77,6 +77,10 @@ CURRENT = {
                                       "dso": [80.0, 82.5, 85.0], "bpdso": [60.0, 61.0, 62.0]}),
     "alerts": pd.DataFrame({"customer_id": ["c1", "c2", "c3"], "rule": ["rating_downgrade", "score_change", "x"],
                             "severity": ["high", "high", "low"]}),
+    "expected_credit_loss": pd.DataFrame({"bucket": ["current", "1-30", "91+"], "receivables": [700.0, 250.0, 100.0],
+                                          "ecl": [14.0, 10.0, 100.0]}),
+    "customers_credit": pd.DataFrame({"customer_id": ["c1", "c2", "c3", "c4"],
+                                      "limit_action": ["cut", "raise", "cut", "keep"]}),
 }
 
 #: The run a month earlier: no data overview and no monitoring (a run of a subset), another top segment.
@@ -102,7 +106,8 @@ def write_run(folder: Path, spec: dict, manifest: bool = True) -> Path:
             table.to_csv(folder / "tables" / f"{name}.csv", index=False)
     savers = {"data_overview": {"data_tables", "revenue_by_month"}, "segmentation": {"customers_segments"},
               "abc_pareto": {"concentration", "abc_summary"}, "clv": {"customers_clv"},
-              "payments": {"aging", "receivables_kpis"}, "churn": {"customers_churn"}, "monitoring": {"alerts"}}
+              "payments": {"aging", "receivables_kpis"}, "churn": {"customers_churn"}, "monitoring": {"alerts"},
+              "credit": {"expected_credit_loss", "customers_credit"}}
     for notebook, tables in savers.items():
         if tables & set(spec):
             (folder / PAGES[notebook]).write_text("<html></html>")
@@ -170,6 +175,12 @@ def test_receivables_are_read_from_the_total_row_and_the_last_period(figures):
 
 def test_alerts_are_counted_by_severity_with_zero_for_none(figures):
     assert figures.loc[["alerts_high", "alerts_medium", "alerts_low"], "value"].tolist() == [2, 0, 1]
+
+
+def test_credit_figures_sum_the_provision_matrix_and_count_the_actions(figures):
+    assert figures.loc["expected_credit_loss", "value"] == 124.0
+    assert figures.loc[["limits_to_cut", "limits_to_raise"], "value"].tolist() == [2.0, 1.0]
+    assert figures.loc["expected_credit_loss", "page"] == "08_credit.html"
 
 
 def test_change_against_the_previous_run(figures):
@@ -322,7 +333,7 @@ def test_key_figures_are_labelled_and_rounded(figures):
     assert key.at["customers", "value"] == 6 and key.at["revenue_12m", "value"] == 10200
     assert key.at["top_10pct_share", "value"] == 0.41 and key.at["dso", "value"] == 85.0
     assert key.at["revenue_12m", "kind"] == "money.0" and key.at["top_10pct_share", "kind"] == "percent.1"
-    assert len(key) == 9
+    assert len(key) == 10 and key.at["expected_credit_loss", "value"] == 124
 
 
 # --- figures ----------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from portfolio_kit.report.wording.monitoring import alerts_with_messages  # noqa
 from portfolio_kit.report.texts import LANGUAGES, Markdown, Table, Texts, catalogue, texts  # noqa: E402
 
 IT, EN = texts("it"), texts("en")
-AREAS = ("common", "overview", "segmentation", "concentration", "clv", "payments", "churn", "monitoring", "columns")
+AREAS = ("common", "overview", "segmentation", "concentration", "clv", "payments", "churn", "monitoring", "credit", "columns")
 
 
 # --- the catalogue --------------------------------------------------------------------------------------------
@@ -175,12 +175,12 @@ def test_fill_concatenates_columns():
 @pytest.fixture
 def result():
     return pd.DataFrame({"customer_id": ["C1", "C2"], "revenue": [1234.5, -3.0], "revenue_share": [0.9976, 0.0024],
-                         "n_orders": [3, 1200], "days_to_pay": [12.25, np.nan], "segment": ["Champions", "At Risk"]})
+                         "n_orders": [3, 1200], "days_to_settle": [12.25, np.nan], "segment": ["Champions", "At Risk"]})
 
 
 def test_table_headers_and_numbers_by_kind(result):
     shown = IT.table(result)
-    assert list(shown.data.columns) == ["Cliente", "Fatturato", "Quota del fatturato", "N orders", "Days to pay",
+    assert list(shown.data.columns) == ["Cliente", "Fatturato", "Quota del fatturato", "N orders", "Days to settle",
                                         "Segmento"]  # unknown names: readable fallback
     assert shown.data.iloc[0].tolist() == ["C1", "EUR 1.234,50", "99,8%", "3", "12,2", "Campioni"]
     assert shown.data.iloc[1].tolist() == ["C2", "EUR -3,00", "0,2%", "1.200", "n.d.", "A rischio"]
@@ -222,7 +222,7 @@ def test_table_repr_is_stable_plain_text_and_html_is_styled(result):
     first, second = repr(IT.table(result)), repr(IT.table(result.copy()))
     assert first == second and "object at" not in first and "0x" not in first
     assert first.splitlines()[0].split() == ["Cliente", "Fatturato", "Quota", "del", "fatturato", "N", "orders",
-                                             "Days", "to", "pay", "Segmento"]
+                                             "Days", "to", "settle", "Segmento"]
     page = IT.table(result)._repr_html_()
     assert page == IT.table(result)._repr_html_()  # no random ids
     assert f'class="{style.TABLE_CLASS}"' in page and style.TABLE_CSS in page

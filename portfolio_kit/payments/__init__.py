@@ -18,6 +18,9 @@ DataFrame, one call per table, ready for a notebook:
 :func:`backtest_late_payment`             the logit validated on a later window (AUC, Brier, calibration)
 :func:`kaplan_meier`                      share of invoices unpaid by days since issue, by segment
 :class:`PaymentTimeModel`                 Cox model of time to payment; expected cash in 30/60/90 days
+:func:`invoice_ledger`                    the invoices as known at a date, as arrays (a :class:`Ledger`), for
+                                          other analyses; with :func:`segment_codes`, :func:`with_segment`,
+                                          :data:`DEFAULT_EDGES`, :data:`TOLERANCE` and :data:`UNKNOWN_SEGMENT`
 ========================================  =====================================================================
 
 The ledger rules (as-of date, partial payments, credit notes, what counts as paid or open, input checks) are
@@ -27,16 +30,19 @@ in :mod:`portfolio_kit.payments.ledger`; figures are in :mod:`portfolio_kit.repo
 from portfolio_kit.payments.behaviour import (PAYMENT_INDEX_SCALE, PROFILES, days_late, late_payment_shares,
                                               payment_index, payment_profile)
 from portfolio_kit.payments.figures import key_figures
-from portfolio_kit.payments.ledger import check_invoices, open_invoices
+from portfolio_kit.payments.ledger import (TOLERANCE, UNKNOWN_SEGMENT, Ledger, check_invoices, open_invoices,
+                                          segment_codes, with_segment)
+from portfolio_kit.payments.ledger import ledger as invoice_ledger  # the name `ledger` is the module's
 from portfolio_kit.payments.models import (NUMERIC_FEATURES, UNPAID_COLUMNS, Backtest, LatePaymentModel,
                                            PaymentTimeModel, backtest_late_payment, invoice_features, kaplan_meier,
                                            median_days_to_pay, payment_durations)
-from portfolio_kit.payments.receivables import (aging, aging_history, aging_labels, collection_effectiveness_index,
-                                                dso_countback, dso_standard, exposure, exposure_concentration,
-                                                receivables_kpis)
+from portfolio_kit.payments.receivables import (DEFAULT_EDGES, aging, aging_history, aging_labels,
+                                                collection_effectiveness_index, dso_countback, dso_standard, exposure,
+                                                exposure_concentration, receivables_kpis)
 
 __all__ = [
     "check_invoices", "open_invoices", "key_figures",
+    "invoice_ledger", "Ledger", "segment_codes", "with_segment", "DEFAULT_EDGES", "TOLERANCE", "UNKNOWN_SEGMENT",
     "aging_labels", "aging", "aging_history", "dso_standard", "dso_countback", "collection_effectiveness_index",
     "receivables_kpis", "exposure", "exposure_concentration",
     "days_late", "late_payment_shares", "payment_index", "payment_profile", "PAYMENT_INDEX_SCALE", "PROFILES",

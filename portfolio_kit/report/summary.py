@@ -25,6 +25,8 @@ overdue_receivables       payments        ``aging``: total less current, of the 
 overdue_share             payments        overdue_receivables / open receivables
 dso                       payments        ``receivables_kpis``: ``dso`` of the last period end
 alerts_high, ..._low      monitoring      ``alerts``: alerts per severity
+expected_credit_loss      credit          ``expected_credit_loss``: sum of ``ecl`` over the buckets
+limits_to_cut, _raise     credit          ``customers_credit``: customers whose ``limit_action`` is cut / raise
 ========================  ==============  =================================================================
 
 Examples
@@ -50,7 +52,8 @@ from portfolio_kit.churn import AT_RISK_PROBABILITY
 from portfolio_kit.data.schemas import key_figures_table
 from portfolio_kit.monitoring import SEVERITIES
 from portfolio_kit.report.tables import (ABC_SUMMARY, AGING, ALERTS, CONCENTRATION, CUSTOMERS_CHURN, CUSTOMERS_CLV,
-                                         CUSTOMERS_SEGMENTS, DATA_TABLES, RECEIVABLES_KPIS, REVENUE_BY_MONTH)
+                                         CUSTOMERS_CREDIT, CUSTOMERS_SEGMENTS, DATA_TABLES, EXPECTED_CREDIT_LOSS,
+                                         RECEIVABLES_KPIS, REVENUE_BY_MONTH)
 from portfolio_kit.report.style import TABLE_CLASS, TABLE_CSS
 from portfolio_kit.report.texts import Markdown, Texts
 
@@ -78,6 +81,9 @@ FIGURES: dict[str, tuple[str, str]] = {
     "overdue_share": ("payments", "share"),
     "dso": ("payments", "days"),
     **{f"alerts_{severity}": ("monitoring", "count") for severity in SEVERITIES},
+    "expected_credit_loss": ("credit", "money"),
+    "limits_to_cut": ("credit", "count"),
+    "limits_to_raise": ("credit", "count"),
 }
 
 #: Churn probability above which an active customer counts as at risk (the churn page's own threshold).
@@ -96,6 +102,8 @@ _TABLES: dict[str, list[str]] = {
     AGING: ["current", "total"],
     RECEIVABLES_KPIS: ["period_end", "dso", "bpdso"],
     ALERTS: ["severity"],
+    EXPECTED_CREDIT_LOSS: ["bucket", "ecl"],
+    CUSTOMERS_CREDIT: ["customer_id", "limit_action"],
 }
 
 
@@ -216,6 +224,11 @@ def _values(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | None, segment
     if ALERTS in tables:
         counts = tables[ALERTS]["severity"].value_counts()
         values.update({f"alerts_{s}": counts.get(s, 0) for s in SEVERITIES})
+    if EXPECTED_CREDIT_LOSS in tables:
+        values["expected_credit_loss"] = tables[EXPECTED_CREDIT_LOSS]["ecl"].sum(min_count=1)
+    if CUSTOMERS_CREDIT in tables:
+        actions = tables[CUSTOMERS_CREDIT]["limit_action"].value_counts()
+        values.update(limits_to_cut=actions.get("cut", 0), limits_to_raise=actions.get("raise", 0))
     return {k: float(v) for k, v in values.items()}, details
 
 
@@ -288,7 +301,7 @@ def monthly_trend(run_dir: str | Path | None, *, months: int = 24) -> pd.DataFra
 _DECIMALS = {"count": 0, "money": 0, "share": 1, "ratio": 3, "days": 1}
 #: The figures recorded as the summary's key figures (shown first on the run's index page).
 _KEY_FIGURES = ("customers", "revenue_12m", "margin_pct_12m", "top_10pct_share", "clv_book", "value_at_risk",
-                "overdue_receivables", "dso", "alerts_high")
+                "overdue_receivables", "dso", "alerts_high", "expected_credit_loss")
 
 
 def _write(t: Texts, value: float, unit: str) -> str:
@@ -401,6 +414,9 @@ def conclusions(figures: pd.DataFrame, t: Texts, trend: pd.DataFrame | None = No
         counts = {s: int(v[f"alerts_{s}"]) for s in SEVERITIES}
         sentences.append(t("summary.sentence.alerts", **counts) if sum(counts.values())
                          else t("summary.sentence.no_alerts"))
+    if have("expected_credit_loss", "limits_to_cut", "limits_to_raise"):
+        sentences.append(t("summary.sentence.credit", ecl=v["expected_credit_loss"], cut=int(v["limits_to_cut"]),
+                           raise_=int(v["limits_to_raise"]), trend=since("expected_credit_loss")))
     return Markdown("\n".join(f"- {s}" for s in sentences))
 
 

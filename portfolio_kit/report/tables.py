@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["save_table", "save_key_figures", "read_key_figures", "read_customer_tables", "write_workbook",
+__all__ = ["save_table", "save_key_figures", "read_key_figures", "read_customer_tables", "write_workbook", "read_table",
            "CUSTOMER_TABLE_PREFIX", "NOT_RUN_FILE", "read_not_run", "DATA_TABLES", "REVENUE_BY_MONTH", "CONCENTRATION",
            "ABC_SUMMARY", "CUSTOMERS_SEGMENTS", "CUSTOMERS_CLV", "CUSTOMERS_CHURN", "AGING", "RECEIVABLES_KPIS",
-           "ALERTS"]
+           "ALERTS", "CUSTOMERS_PAYMENTS", "EXPECTED_CREDIT_LOSS", "CUSTOMERS_CREDIT"]
 
-# Tables another page reads (the executive summary), saved and read by these names only.
+# Tables another page reads (the executive summary, the credit page), saved and read by these names only.
 DATA_TABLES = "data_tables"
 REVENUE_BY_MONTH = "revenue_by_month"
 CONCENTRATION = "concentration"
@@ -35,6 +35,9 @@ CUSTOMERS_CHURN = "customers_churn"
 AGING = "aging"
 RECEIVABLES_KPIS = "receivables_kpis"
 ALERTS = "alerts"
+CUSTOMERS_PAYMENTS = "customers_payments"
+EXPECTED_CREDIT_LOSS = "expected_credit_loss"
+CUSTOMERS_CREDIT = "customers_credit"
 
 #: The file of a run folder listing the notebooks not run and why (``{notebook: reason}``), written by the runner
 #: before any notebook runs, so the summary can say it.
@@ -133,6 +136,16 @@ def read_not_run(run_dir: str | Path | None) -> dict[str, str]:
     """The notebooks of a run that were not run, with the reason (a ``common.not_run`` catalogue key)."""
     path = Path(run_dir) / NOT_RUN_FILE if run_dir else None
     return json.loads(path.read_text(encoding="utf-8")) if path is not None and path.is_file() else {}
+
+
+def read_table(run_dir: str | Path | None, name: str) -> pd.DataFrame | None:
+    """The table ``name`` a notebook of the run saved (identifiers as text), or None when the run has none
+    (that notebook did not run, or no run folder is given)."""
+    path = Path(run_dir) / "tables" / f"{name}.csv" if run_dir else None
+    if path is None or not path.is_file():
+        return None
+    ids = [c for c in pd.read_csv(path, nrows=0).columns if c.endswith("_id")]
+    return pd.read_csv(path, dtype=dict.fromkeys(ids, str))
 
 
 def read_customer_tables(run_dir: str | Path | None) -> pd.DataFrame:

@@ -15,6 +15,7 @@ clv                sales, with customers who bought on at least two different da
 payments           invoices (the open-items ledger)
 churn              sales covering at least two churn horizons (about a year)
 monitoring         two business-information snapshots, or a previous run of the client to compare with
+credit             invoices (the open-items ledger); it reads the CLV and payments tables of the same run
 =================  =========================================================================================
 """
 
@@ -32,11 +33,12 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "payments": ("invoices",),
     "churn": ("sales", "sales_history"),
     "monitoring": ("snapshots_or_previous_run",),
+    "credit": ("invoices",),
 }
 
 #: Notebooks that read the per-customer tables the other notebooks of the same run save (monitoring compares
 #: them with the previous run's): they run once the others are done. The summary always runs last.
-RUNS_AFTER_THE_OTHERS = ("monitoring",)
+RUNS_AFTER_THE_OTHERS = ("monitoring", "credit")
 
 #: Months of sales history the churn page needs: a horizon to learn on and one to check (short horizons).
 CHURN_HISTORY_MONTHS = 12
