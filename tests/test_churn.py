@@ -1,12 +1,15 @@
 """Tests of portfolio_kit.churn: labels on a hand-made history (every boundary), features by hand and against
 per-customer loops, a leakage test (future rows appended, features unchanged), the BG/NBD no-purchase formula
 against direct integration over the model's definition, Kaplan-Meier and cohorts by hand, the drivers as data and
-in words (portfolio_kit.report.wording.churn), degenerate cases, and the sample client in data/sample, where the
-logit must beat the recency baseline on the later cut-off."""
+in words (portfolio_kit.report.wording.churn), degenerate cases, the choice of the score that drives the at-risk
+list (hand-made validation tables at the rule's boundaries, and the sentence that states it), and the sample client
+in data/sample: the logit must beat the recency baseline on the later cut-off, the at-risk list carries the chosen
+score's probability, and the notebook runs."""
 
 from __future__ import annotations
 
 import doctest
+import json
 import warnings
 from pathlib import Path
 
@@ -18,18 +21,23 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+import nbformat  # noqa: E402
+import papermill  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from scipy import integrate, stats  # noqa: E402
 
 from portfolio_kit import churn, clv  # noqa: E402
-from portfolio_kit.churn import (ChurnModel, add_months, at_risk_customers, backtest_churn,  # noqa: E402
-                                 churn_features, churn_horizon, churn_labels, cohort_retention,
-                                 no_purchase_probability, survival_at, tenure_survival)
+from portfolio_kit.churn import (AUC_TOLERANCE, ChurnModel, add_months, at_risk_customers,  # noqa: E402
+                                 backtest_churn, choose_score, churn_features, churn_horizon, churn_labels,
+                                 churn_scores, cohort_retention, no_purchase_probability, rank_scores, survival_at,
+                                 tenure_survival)
 from portfolio_kit.data import dates  # noqa: E402
 from portfolio_kit.report.plots import churn as figures  # noqa: E402
 from portfolio_kit.report.texts import Texts  # noqa: E402
-from portfolio_kit.report.wording.churn import at_risk_in_words, drivers_in_words  # noqa: E402
+from portfolio_kit.report.wording import churn as wording  # noqa: E402
+from portfolio_kit.report.wording.churn import at_risk_in_words, chosen_score_in_words, drivers_in_words  # noqa: E402
+from portfolio_kit.runner import suite as runner  # noqa: E402
 from portfolio_kit.stats import regression  # noqa: E402
 from .conftest import SAMPLE_DIR as SAMPLE
 
@@ -454,6 +462,92 @@ def test_cohort_retention_matches_loops(rows, freq):
     assert got == pytest.approx(expected)
 
 
+# ------------------------------------------------------------------------------------------------ score choice
+def validation(*rows) -> pd.DataFrame:
+    """A validation table as backtest_churn's metrics: (score, auc, brier) rows."""
+    return pd.DataFrame(rows, columns=["score", "auc", "brier"])
+
+
+def test_the_highest_auc_wins_beyond_the_tolerance():
+    metrics = validation(("logit model", 0.85, 0.20), ("recency only", 0.80, 0.15), ("BG/NBD", 0.83, 0.10))
+    assert AUC_TOLERANCE == 0.01
+    assert choose_score(metrics) == "logit model"                 # 0.02 ahead: the worse Brier score does not matter
+
+
+def test_an_auc_difference_exactly_at_the_tolerance_is_within_it():
+    # 0.80 - 0.79 is 0.010000000000000009 in binary: still exactly the tolerance, so the lower Brier score wins
+    at = validation(("logit model", 0.80, 0.20), ("recency only", 0.79, 0.15))
+    assert choose_score(at) == "recency only"
+    beyond = validation(("logit model", 0.80, 0.20), ("recency only", 0.7899, 0.15))
+    assert choose_score(beyond) == "logit model"
+    # the CDNOW client: AUCs 0.788 and 0.787, the lower Brier score decides
+    cdnow = validation(("logit model", 0.787, 0.142), ("recency only", 0.788, 0.162), ("BG/NBD", 0.75, 0.17))
+    assert choose_score(cdnow) == "logit model"
+
+
+def test_the_tolerance_is_measured_from_the_highest_auc():
+    # 0.789 is within 0.01 of 0.795 but not of 0.80: its low Brier score does not bring it in
+    metrics = validation(("logit model", 0.80, 0.20), ("BG/NBD", 0.795, 0.19), ("recency only", 0.789, 0.10))
+    ranking = rank_scores(metrics)
+    assert ranking["score"].tolist() == ["BG/NBD", "logit model", "recency only"]
+    assert ranking["rank"].tolist() == [1, 2, 3] and ranking["within_tolerance"].tolist() == [True, True, False]
+
+
+def test_equal_auc_and_brier_keep_the_simpler_score():
+    tied = [("logit model", 0.8, 0.15), ("BG/NBD", 0.8, 0.15), ("recency only", 0.8, 0.15)]
+    assert rank_scores(validation(*tied))["score"].tolist() == ["recency only", "BG/NBD", "logit model"]
+    assert choose_score(validation(tied[0], ("MBG/NBD", 0.8, 0.15))) == "MBG/NBD"
+    assert choose_score(validation(("other", 0.8, 0.15), tied[0])) == "logit model"  # unknown names after
+    assert choose_score(validation(("logit model", 0.8, np.nan), ("BG/NBD", 0.8, 0.3))) == "BG/NBD"  # no Brier: worst
+
+
+def test_a_score_without_an_auc_is_never_chosen():
+    metrics = validation(("logit model", np.nan, 0.05), ("recency only", 0.70, 0.20), ("BG/NBD", 0.65, 0.18))
+    assert choose_score(metrics) == "recency only"
+    ranking = rank_scores(metrics)
+    assert ranking["score"].tolist() == ["recency only", "BG/NBD", "logit model"]
+    assert ranking["within_tolerance"].tolist() == [True, False, False]
+    with pytest.raises(ValueError, match="no score has an AUC"):
+        choose_score(validation(("logit model", np.nan, 0.05), ("BG/NBD", np.nan, 0.1)))
+
+
+def test_a_single_score_and_bad_tables():
+    assert choose_score(validation(("BG/NBD", 0.6, 0.3))) == "BG/NBD"
+    with pytest.raises(ValueError, match="no score has an AUC"):
+        choose_score(validation(("BG/NBD", np.nan, 0.3)))
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['brier'\]"):
+        choose_score(validation(("BG/NBD", 0.6, 0.3)).drop(columns="brier"))
+    with pytest.raises(ValueError, match="one row per score"):
+        choose_score(validation(("BG/NBD", 0.6, 0.3), ("BG/NBD", 0.7, 0.3)))
+    with pytest.raises(ValueError, match="one row per score"):
+        choose_score(validation())
+
+
+def test_the_chosen_score_in_words():
+    by_auc = validation(("logit model", 0.790298, 0.182603), ("recency only", 0.773, 0.197),
+                        ("BG/NBD", 0.801395, 0.179))
+    assert chosen_score_in_words(by_auc).split() == (
+        "The at-risk list and the actions use the *BG/NBD* score: on the later cut-off it ranked the customers best, "
+        "with an AUC of 0.801 against 0.790 for *logit model*, more than 0.01 apart; its Brier score was 0.179 against "
+        "0.183. The drivers shown for each customer still come from the logit model: they say what raises the risk, "
+        "while the probability is that of the *BG/NBD* score.").split()
+    by_brier = validation(("logit model", 0.787, 0.142), ("recency only", 0.788, 0.162))
+    english = chosen_score_in_words(by_brier, Texts("en"))
+    assert "its AUC was 0.787 against 0.788 for *recency only*, within 0.01, so the lower Brier score" in " ".join(
+        english.split()) and "drivers" not in english                    # the logit gives the probability itself
+    italian = " ".join(chosen_score_in_words(by_brier[::-1], Texts("it")).split())
+    assert italian.startswith("La lista dei clienti a rischio e le azioni usano il punteggio *modello logit*: "
+                              "alla data di taglio successiva il suo AUC è stato 0,787 contro 0,788 di "
+                              "*solo recency*, entro 0,01, quindi ha deciso l'indice di Brier più basso: 0,142 "
+                              "contro 0,162.")
+    tied = " ".join(chosen_score_in_words(validation(("logit model", 0.8, 0.15), ("recency only", 0.8, 0.15))).split())
+    assert "the Brier scores were equal (0.150 and 0.150), so the simpler score was kept" in tied
+    only = " ".join(chosen_score_in_words(validation(("recency only", 0.7, 0.2), ("BG/NBD", np.nan, 0.1))).split())
+    assert only.startswith("The at-risk list and the actions use the *recency only* score, the only one validated")
+    assert doctest.testmod(wording, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0
+
+
+
 # ------------------------------------------------------------------------------------------------ sample client
 @pytest.fixture(scope="module")
 def sample(sample_portfolio, truth):
@@ -472,7 +566,7 @@ def sample_backtest(sample):
 
 
 def test_sample_logit_beats_recency_on_the_later_cutoff(sample_backtest):
-    """Issue item 5: trained at as_of - 2H, tested at as_of - H on the sample client (H = 5 months)."""
+    """Trained at as_of - 2H, tested at as_of - H on the sample client (H = 5 months)."""
     bt = sample_backtest
     assert bt.horizon_months == 5 and bt.test_cutoff == pd.Timestamp("2026-05-31")
     metrics = bt.metrics.set_index("score")
@@ -510,6 +604,74 @@ def test_figures(sample_backtest, sample):
             plt.close(fig)
 
 
-@pytest.mark.parametrize("module", ["labels", "features", "model", "backtest", "at_risk", "survival"])
+@pytest.fixture(scope="module")
+def sample_today(sample, sample_backtest):
+    """The three scores of the sample's active customers at as_of, the logits fitted at as_of - H."""
+    tx, customers, invoices, as_of = sample
+    horizon = sample_backtest.horizon_months
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", clv.ConvergenceWarning)
+        return churn_scores(tx, add_months(as_of, -horizon), as_of, horizon, customers, invoices)
+
+
+def test_sample_at_risk_list_uses_the_chosen_score(sample, sample_backtest, sample_today):
+    tx, customers, invoices, as_of = sample
+    today, horizon = sample_today, sample_backtest.horizon_months
+    chosen = choose_score(sample_backtest.metrics)
+    assert list(today.probabilities.columns) == list(sample_backtest.metrics["score"])   # the validated scores
+    assert today.probabilities.index.equals(today.features.index) and today.probabilities.notna().all().all()
+    assert today.features.attrs["cutoff"] == as_of and today.train_cutoff == add_months(as_of, -horizon)
+    # the chosen score, computed here the direct way: the same numbers
+    last = add_months(as_of, -horizon)
+    direct = {
+        "logit model": lambda: ChurnModel().fit(churn_features(tx, last, customers, invoices),
+                                                churn_labels(tx, last, horizon, as_of=as_of)).predict(today.features),
+        "recency only": lambda: ChurnModel.recency_only().fit(churn_features(tx, last),
+                                                              churn_labels(tx, last, horizon, as_of=as_of)
+                                                              ).predict(today.features),
+        "BG/NBD": lambda: no_purchase_probability(tx, as_of, horizon)["no_purchase_probability"],
+    }
+    expected = direct[chosen]().reindex(today.features.index)
+    assert today.probabilities[chosen].to_numpy() == pytest.approx(expected.to_numpy())
+    risk = at_risk_customers(today.model, today.features, customers=customers, probability=today.probabilities[chosen])
+    got = risk.set_index("customer_id")["churn_probability"]
+    assert got.to_numpy() == pytest.approx(today.probabilities[chosen].loc[got.index].to_numpy())
+    assert got.is_monotonic_decreasing and risk["driver_1"].notna().any()               # drivers: the logit's
+    survival = pd.DataFrame({churn.survival_column(12): [0.4]})
+    figures = churn.key_figures(horizon, sample_backtest.metrics, risk.assign(value_at_risk=1.0), survival)
+    assert figures.set_index("figure").loc["churn_score", ["value", "kind"]].tolist() == [chosen, "text"]
+    with pytest.raises(ValueError, match="probability: no value for 1 customer"):
+        at_risk_customers(today.model, today.features, probability=today.probabilities[chosen].iloc[1:])
+    with pytest.raises(ValueError, match="probability: expected a numeric Series"):
+        at_risk_customers(today.model, today.features, probability=today.probabilities)
+    with pytest.raises(ValueError, match="would not be known when scoring"):
+        churn_scores(tx, add_months(as_of, -horizon + 1), as_of, horizon)
+
+
+def test_notebook_runs_on_the_sample_and_uses_the_chosen_score(tmp_path):
+    """05_churn executed once as the runner does (default parameters: the sample client) into a temporary folder;
+    the committed notebook is left as it was."""
+    source = runner.NOTEBOOKS_DIR / "05_churn.ipynb"
+    before = source.read_bytes()
+    out, run = tmp_path / "05_churn.ipynb", tmp_path / "run"
+    papermill.execute_notebook(str(source), str(out), cwd=str(runner.NOTEBOOKS_DIR),
+                               parameters={"output_dir": str(run)}, kernel_name=runner.KERNEL_NAME, progress_bar=False,
+                               kernel_manager_class=runner.LocalKernelManager)
+    assert source.read_bytes() == before
+    chosen = choose_score(pd.read_csv(run / "tables" / "churn_validation.csv"))
+    customers_churn = pd.read_csv(run / "tables" / "customers_churn.csv")
+    assert list(customers_churn.columns) == ["customer_id", "churn_probability", "value_at_risk", "churn_score"]
+    assert set(customers_churn["churn_score"]) == {chosen}
+    listed = pd.read_csv(run / "tables" / "churn_at_risk.csv").set_index("customer_id")["churn_probability"]
+    assert listed.to_numpy() == pytest.approx(customers_churn.set_index("customer_id")["churn_probability"]
+                                              .loc[listed.index].to_numpy())
+    figures = json.loads((run / "key_figures" / "churn.json").read_text(encoding="utf-8"))
+    assert figures["churn_score"]["value"] == chosen
+    said = [o.get("data", {}).get("text/plain", "") for c in nbformat.read(out, as_version=4).cells
+            if c.get("id") == "c04a" for o in c.get("outputs", [])]
+    assert said and f"use the *{chosen}* score" in said[0]
+
+
+@pytest.mark.parametrize("module", ["labels", "features", "model", "scores", "backtest", "at_risk", "survival"])
 def test_docstring_examples(module):
     assert doctest.testmod(getattr(churn, module)).failed == 0

@@ -12,8 +12,8 @@ __all__ = ["at_risk_customers"]
 
 
 def at_risk_customers(model: ChurnModel, features: pd.DataFrame, value_at_stake: pd.Series | None = None,
-                      customers: pd.DataFrame | None = None, top_drivers: int = 3,
-                      min_effect: float = 0.1) -> pd.DataFrame:
+                      customers: pd.DataFrame | None = None, top_drivers: int = 3, min_effect: float = 0.1, *,
+                      probability: pd.Series | None = None) -> pd.DataFrame:
     """Customers ranked by the value they put at risk, with what drives their risk::
 
         value_at_risk = churn_probability x value_at_stake
@@ -23,10 +23,15 @@ def at_risk_customers(model: ChurnModel, features: pd.DataFrame, value_at_stake:
     already weighted by P(alive), so customers the purchase model considers gone carry little value at risk:
     the list puts first the valuable customers that are still there and slipping.
 
+    The churn probability is the model's, or ``probability`` when given: the score chosen by
+    :func:`~portfolio_kit.churn.choose_score` (a column of :attr:`ChurnScores.probabilities`). The drivers
+    always come from the model.
+
     Parameters
     ----------
     model : ChurnModel
-        Fitted (typically at the last cut-off whose labels are known: ``as_of - H``).
+        Fitted (typically at the last cut-off whose labels are known: ``as_of - H``); its drivers explain each
+        customer's risk.
     features : DataFrame
         :func:`churn_features` at the date of the ranking (``as_of``).
     value_at_stake : Series, optional
@@ -35,6 +40,8 @@ def at_risk_customers(model: ChurnModel, features: pd.DataFrame, value_at_stake:
         Canonical customers, for the ``name`` column.
     top_drivers, min_effect
         Driving topics per customer (:meth:`ChurnModel.drivers`).
+    probability : Series, optional
+        Churn probability by customer id, for every customer of ``features``; default: ``model.predict``.
 
     Returns
     -------
@@ -50,8 +57,22 @@ def at_risk_customers(model: ChurnModel, features: pd.DataFrame, value_at_stake:
     >>> now = churn_features(tx, as_of, customers)                                     # doctest: +SKIP
     >>> risk = at_risk_customers(model, now, values["clv"], customers)                 # doctest: +SKIP
     >>> risk[["name", "value_at_risk", "driver_1"]].head()                             # doctest: +SKIP
+    >>> today = churn_scores(tx, add_months(as_of, -H), as_of, H, customers)           # doctest: +SKIP
+    >>> at_risk_customers(today.model, today.features, values["clv"], customers,
+    ...                   probability=today.probabilities[choose_score(bt.metrics)])   # doctest: +SKIP
     """
-    out = pd.DataFrame({"churn_probability": model.predict(features)})
+    if probability is None:
+        probability = model.predict(features)
+    elif not isinstance(probability, pd.Series) or not pd.api.types.is_numeric_dtype(probability):
+        raise ValueError("probability: expected a numeric Series indexed by customer id, e.g. a column of "
+                         "churn_scores().probabilities")
+    else:
+        probability = probability.reindex(features.index).astype(float)
+        if probability.isna().any():
+            missing = probability.index[probability.isna()]
+            raise ValueError(f"probability: no value for {len(missing)} customer(s) of features, e.g. "
+                             f"{missing[0]!r}")
+    out = pd.DataFrame({"churn_probability": probability})
     sort = "churn_probability"
     if value_at_stake is not None:
         if not isinstance(value_at_stake, pd.Series) or not pd.api.types.is_numeric_dtype(value_at_stake):

@@ -100,6 +100,12 @@ class ChurnModel:
         self.numeric = dict(numeric)
         self.categorical = tuple(DEFAULT_CATEGORICAL if categorical is None else categorical)
 
+    @classmethod
+    def recency_only(cls) -> "ChurnModel":
+        """The recency-only logit, the baseline of the validation: the log of ``recency_days`` alone, no
+        segment (``logit P(churn) = b0 + b1 z``)."""
+        return cls(numeric=["recency_days"], categorical=())
+
     # -------------------------------------------------------------------------------------- fit / predict
     def fit(self, features: pd.DataFrame, labels: pd.DataFrame | pd.Series) -> "ChurnModel":
         """Fit on the customers present in both ``features`` and ``labels`` (:func:`churn_labels` or a 0/1

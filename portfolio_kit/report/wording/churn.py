@@ -1,5 +1,6 @@
 """Reasons of the churn at-risk list in words: the topics :meth:`portfolio_kit.churn.ChurnModel.drivers` finds
-for each customer, said with the customer's own values (``no order for 5 months, usually orders monthly``).
+for each customer, said with the customer's own values (``no order for 5 months, usually orders monthly``); and
+which score drives the list, and why (:func:`chosen_score_in_words`).
 
 The phrases are the catalogue's ``churn.driver.*`` (``catalogue/churn.yaml``), in the language of the
 :class:`~portfolio_kit.report.texts.Texts` given (English without), numbers and amounts written its way
@@ -9,6 +10,7 @@ Examples
 --------
 >>> risk = churn.at_risk_customers(model, now, values["clv"], customers)                # doctest: +SKIP
 >>> at_risk_in_words(risk, now, texts)[["customer_id", "drivers"]].head()             # doctest: +SKIP
+>>> chosen_score_in_words(bt.metrics, texts)                                           # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import re
 import numpy as np
 import pandas as pd
 
-from portfolio_kit.churn import DAYS_PER_MONTH
-from portfolio_kit.report.texts import Texts
+from portfolio_kit.churn import AUC_TOLERANCE, DAYS_PER_MONTH, SCORES, rank_scores
+from portfolio_kit.report.texts import Markdown, Texts
 
-__all__ = ["driver_phrases", "drivers_in_words", "at_risk_in_words"]
+__all__ = ["driver_phrases", "drivers_in_words", "at_risk_in_words", "chosen_score_in_words"]
 
 _DRIVER_COLUMN = re.compile(r"driver_\d+")
 
@@ -190,3 +192,47 @@ def at_risk_in_words(at_risk: pd.DataFrame, features: pd.DataFrame, texts: Texts
     out = at_risk.drop(columns=columns)
     out.insert(at_risk.columns.get_loc(columns[0]), "drivers", words.to_numpy())
     return out
+
+
+def chosen_score_in_words(metrics: pd.DataFrame, texts: Texts | None = None) -> Markdown:
+    """Which score drives the at-risk list and the actions, and why: its AUC and Brier score on the later
+    cut-off against the runner-up's (:func:`portfolio_kit.churn.rank_scores`).
+
+    The reason is the one that decided between the two: a higher AUC by more than
+    :data:`~portfolio_kit.churn.AUC_TOLERANCE` (``churn.chosen_score.auc``), else the lower Brier score
+    (``.brier``), else the simpler score (``.simpler``); ``.only`` when no other score has an AUC. When the
+    chosen score is not the logit, ``churn.chosen_score.drivers`` follows: the drivers still come from it.
+
+    Parameters
+    ----------
+    metrics : DataFrame
+        :attr:`portfolio_kit.churn.ChurnBacktest.metrics`.
+    texts : Texts, optional
+        Language of the sentence (English without).
+
+    Examples
+    --------
+    >>> metrics = pd.DataFrame({"score": ["logit model", "recency only", "BG/NBD"],
+    ...                         "auc": [0.787, 0.788, 0.70], "brier": [0.142, 0.162, 0.20]})
+    >>> print(chosen_score_in_words(metrics))  # doctest: +NORMALIZE_WHITESPACE
+    The at-risk list and the actions use the *logit model* score: on the later cut-off its AUC was 0.787
+    against 0.788 for *recency only*, within 0.01, so the lower Brier score decided: 0.142 against 0.162.
+    """
+    t = _english(texts)
+    ranking = rank_scores(metrics)
+    chosen = ranking.iloc[0]
+    if np.isnan(chosen["auc"]):
+        raise ValueError(f"metrics: no score has an AUC ({ranking['score'].tolist()}); none can be chosen")
+    fields = dict(score=t.label(chosen["score"]), auc=chosen["auc"], brier=chosen["brier"])
+    other = ranking.iloc[1] if len(ranking) > 1 and not np.isnan(ranking["auc"].iloc[1]) else None
+    if other is None:
+        reason = "only"
+    else:
+        fields.update(other=t.label(other["score"]), other_auc=other["auc"], other_brier=other["brier"],
+                      tolerance=AUC_TOLERANCE)
+        reason = ("auc" if not other["within_tolerance"] else
+                  "brier" if chosen["brier"] != other["brier"] else "simpler")
+    sentence = t(f"churn.chosen_score.{reason}", **fields)
+    if chosen["score"] != SCORES["logit"]:
+        sentence += " " + t("churn.chosen_score.drivers", score=fields["score"])
+    return Markdown(sentence)
