@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from statsmodels.duration.hazard_regression import PHReg
 
 from portfolio_kit.payments.behaviour import lateness
 from portfolio_kit.payments.ledger import Ledger, ledger, with_segment
@@ -411,6 +410,8 @@ class PaymentTimeModel:
             raise ValueError("invoices: no invoice paid by as_of; the time to payment cannot be modelled")
         self._design.fit(features)
         X = self._design.matrix(features, constant=False)
+        from statsmodels.duration.hazard_regression import PHReg  # on first fit (a slow import)
+
         self.result_ = PHReg(features["duration"].to_numpy(float), X,
                              status=features["paid"].to_numpy(int), ties=self.ties).fit()
         self.hazard_ratios_ = regression.coefficient_table(self.result_, "hazard_ratio")

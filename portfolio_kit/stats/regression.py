@@ -27,7 +27,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
 __all__ = ["TRANSFORMS", "MISSING_LEVEL", "Design", "fit_logit", "coefficient_table"]
@@ -170,9 +169,11 @@ def fit_logit(y, X: pd.DataFrame, *, name: str = "logit", maxiter: int = 100):
     >>> round(float(fit_logit([0, 0, 1, 0, 1, 1], X).params["x"]), 3)
     1.214
     """
+    from statsmodels.discrete.discrete_model import Logit  # on first fit: pages without models start faster
+
     y = np.asarray(y, dtype=float)
     try:
-        result = sm.Logit(y, X).fit(disp=0, method="newton", maxiter=maxiter)
+        result = Logit(y, X).fit(disp=0, method="newton", maxiter=maxiter)
     except np.linalg.LinAlgError as exc:
         terms = [c for c in X.columns if c != "const"]
         raise ValueError(f"{name}: the features {terms} are collinear or separate the two outcomes perfectly on "

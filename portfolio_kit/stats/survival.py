@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from statsmodels.duration.survfunc import SurvfuncRight
 
 __all__ = ["CURVE_COLUMNS", "kaplan_meier"]
 
@@ -53,6 +52,8 @@ def kaplan_meier(durations, events, *, to_longest: bool = False) -> pd.DataFrame
         raise ValueError(f"durations and events: expected the same length, got {duration.size} and {event.size}")
     if not duration.size:
         raise ValueError("durations: no rows")
+    from statsmodels.duration.survfunc import SurvfuncRight  # on first use (a slow import)
+
     fit = SurvfuncRight(duration, event)
     times, at_risk, happened = np.r_[0.0, fit.surv_times], np.r_[duration.size, fit.n_risk], np.r_[0, fit.n_events]
     prob, se = np.r_[1.0, fit.surv_prob], np.r_[0.0, fit.surv_prob_se]
