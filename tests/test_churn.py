@@ -9,9 +9,7 @@ score's probability, and the notebook runs."""
 from __future__ import annotations
 
 import doctest
-import json
 import warnings
-from pathlib import Path
 
 import matplotlib
 
@@ -21,8 +19,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-import nbformat  # noqa: E402
-import papermill  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from scipy import integrate, stats  # noqa: E402
@@ -37,7 +33,6 @@ from portfolio_kit.report.plots import churn as figures  # noqa: E402
 from portfolio_kit.report.texts import Texts  # noqa: E402
 from portfolio_kit.report.wording import churn as wording  # noqa: E402
 from portfolio_kit.report.wording.churn import at_risk_in_words, chosen_score_in_words, drivers_in_words  # noqa: E402
-from portfolio_kit.runner import suite as runner  # noqa: E402
 from portfolio_kit.stats import regression  # noqa: E402
 from .conftest import SAMPLE_DIR as SAMPLE
 
@@ -646,30 +641,6 @@ def test_sample_at_risk_list_uses_the_chosen_score(sample, sample_backtest, samp
         at_risk_customers(today.model, today.features, probability=today.probabilities)
     with pytest.raises(ValueError, match="would not be known when scoring"):
         churn_scores(tx, add_months(as_of, -horizon + 1), as_of, horizon)
-
-
-def test_notebook_runs_on_the_sample_and_uses_the_chosen_score(tmp_path):
-    """05_churn executed once as the runner does (default parameters: the sample client) into a temporary folder;
-    the committed notebook is left as it was."""
-    source = runner.NOTEBOOKS_DIR / "05_churn.ipynb"
-    before = source.read_bytes()
-    out, run = tmp_path / "05_churn.ipynb", tmp_path / "run"
-    papermill.execute_notebook(str(source), str(out), cwd=str(runner.NOTEBOOKS_DIR),
-                               parameters={"output_dir": str(run)}, kernel_name=runner.KERNEL_NAME, progress_bar=False,
-                               kernel_manager_class=runner.LocalKernelManager)
-    assert source.read_bytes() == before
-    chosen = choose_score(pd.read_csv(run / "tables" / "churn_validation.csv"))
-    customers_churn = pd.read_csv(run / "tables" / "customers_churn.csv")
-    assert list(customers_churn.columns) == ["customer_id", "churn_probability", "value_at_risk", "churn_score"]
-    assert set(customers_churn["churn_score"]) == {chosen}
-    listed = pd.read_csv(run / "tables" / "churn_at_risk.csv").set_index("customer_id")["churn_probability"]
-    assert listed.to_numpy() == pytest.approx(customers_churn.set_index("customer_id")["churn_probability"]
-                                              .loc[listed.index].to_numpy())
-    figures = json.loads((run / "key_figures" / "churn.json").read_text(encoding="utf-8"))
-    assert figures["churn_score"]["value"] == chosen
-    said = [o.get("data", {}).get("text/plain", "") for c in nbformat.read(out, as_version=4).cells
-            if c.get("id") == "c04a" for o in c.get("outputs", [])]
-    assert said and f"use the *{chosen}* score" in said[0]
 
 
 @pytest.mark.parametrize("module", ["labels", "features", "model", "scores", "backtest", "at_risk", "survival"])

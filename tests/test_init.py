@@ -41,7 +41,9 @@ def _rename_header(path: Path, header: str) -> None:
     ("Incassato", "paid_amount"), ("Credit Limit", "credit_limit"), ("Payment Terms", "payment_terms_days"),
     ("N. Documento", "invoice_id"), ("Invoice No", "invoice_id"), ("Gross Profit", "margin"), ("Linea", "product"),
     ("Industry", "sector"), ("Customer Type", "customer_type"), ("Size", "size_class"),
-    ("Customer Since", "since"), ("Sales Rep", "account_manager"), ("Capitale Sociale", "share_capital"),
+    ("Customer Since", "since"), ("Capitale Sociale", "share_capital"), ("Agente", "account_manager"),
+    ("Agent", "account_manager"), ("Sales rep", "account_manager"), ("Account manager", "account_manager"),
+    ("Venditore", "account_manager"), ("Commerciale", "account_manager"), ("Responsabile", "account_manager"),
 ])
 def test_synonyms_cover_the_usual_headers(name, canonical):
     names = {normalise(n) for names in SYNONYMS.get(canonical, {}).values() for n in names} | {normalise(canonical)}
@@ -60,7 +62,8 @@ def test_init_on_the_sample_reproduces_its_config_and_validates(tmp_path, capsys
     assert main(["init", str(folder)]) == EXIT_OK
     out = capsys.readouterr().out
     assert f"wrote {folder / 'portfolio.yaml'}" in out and f"portfolio-kit validate {folder / 'portfolio.yaml'}" in out
-    assert "checks to do (lines marked CHECK): 0" in out and "Agente" in out
+    assert "checks to do (lines marked CHECK): 0" in out
+    assert "columns unmapped (kept as they are): transactions: Rif. Fattura;" in out  # Agente is account_manager
     draft, ref = load_config(folder / "portfolio.yaml"), load_config(SAMPLE / "portfolio.yaml")
     assert draft.client == "acme" and str(draft.as_of) == "2026-10-31" and draft.language == "it"
     assert list(draft.tables) == list(ref.tables)
@@ -87,15 +90,14 @@ def test_renamed_headers_map_what_they_can(tmp_path):
     assert cfg["customers"]["columns"] == {
         "CustomerID": "customer_id", "Name": "name", "Customer Type": "customer_type", "Industry": "sector",
         "Region": "region", "Channel": "channel", "Size": "size_class", "Credit Limit": "credit_limit",
-        "Payment Terms": "payment_terms_days", "Customer Since": "since"}
+        "Payment Terms": "payment_terms_days", "Customer Since": "since", "Sales Rep": "account_manager"}
     assert cfg["transactions"]["columns"] == {"Cod. Cliente": "customer_id", "Data Documento": "date",
                                               "Totale": "amount", "Linea": "product", "Canale": "channel"}
     assert cfg["invoices"]["columns"] == {"Numero Fattura": "invoice_id", "Cliente": "customer_id",
                                           "Data Documento": "issue_date", "Importo": "amount",
                                           "Data Incasso": "paid_date", "Incassato": "paid_amount"}
-    assert draft.unmapped == {"customers": ["Sales Rep (account_manager is not a canonical column)"],
-                              "transactions": ["Utile", "Data Ordine"], "invoices": ["Data", "Note"],
-                              "snapshots": ["legal_form"]}
+    assert draft.unmapped == {"transactions": ["Utile", "Data Ordine"], "invoices": ["Data", "Note"],
+                              "snapshots": ["legal_form", "esg_score", "legal_event"]}
     assert draft.checks == [
         "transactions: 'Data Ordine' is named like date, but its cells are not all dates (e.g. 'F2023-000001'): "
         "kept as it is",

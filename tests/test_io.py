@@ -169,6 +169,25 @@ def test_pseudonyms_are_stable_and_hide_names(italian):
     assert a.str.fullmatch(r"Customer [0-9A-F]{8}").all() and a.nunique() == 2
 
 
+def test_account_manager_is_canonical_and_one_manager_is_one_pseudonym(tmp_path):
+    customers = CUSTOMERS_IT + "C3;Gialli S.p.A.;Retail;1.000;30;Bianchi\nC4;Blu S.r.l.;Retail;500;30;\n"
+    cfg = make_client(tmp_path, {"clienti.csv": customers, "movimenti.csv": TRANSACTIONS_IT},
+                      customers_extra={"columns": COLUMNS["customers"] | {"Agente": "account_manager"}})
+    real = load_portfolio(cfg).customers
+    assert "Agente" not in real and real["account_manager"].tolist()[:3] == ["Bianchi", "Neri", "Bianchi"]
+    assert real["account_manager"].isna().tolist() == [False, False, False, True]
+    hidden = load_portfolio(cfg, pseudonymise_names=True).customers
+    managers = hidden["account_manager"]
+    assert managers[:3].str.fullmatch(r"Manager [0-9A-F]{8}").all() and managers.isna().tolist()[3]
+    assert managers[0] == managers[2] != managers[1]  # a manager's book stays together
+    assert managers.tolist() == load_portfolio(cfg, pseudonymise_names=True).customers["account_manager"].tolist()
+    cells = [str(c) for c in hidden.to_numpy().ravel()]
+    assert not [c for c in cells if "Bianchi" in c or "Neri" in c]
+    kept = load_portfolio(make_client(tmp_path / "no_manager", {"clienti.csv": CUSTOMERS_IT,
+                                                               "movimenti.csv": TRANSACTIONS_IT})).customers
+    assert kept["account_manager"].isna().all() and kept["Agente"].tolist() == ["Bianchi", "Neri"]
+
+
 def test_config_errors_are_readable(tmp_path):
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "nope.yaml")

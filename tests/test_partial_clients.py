@@ -18,13 +18,16 @@ import yaml
 
 from portfolio_kit.data import load_config
 from portfolio_kit.data.datasets import load_cdnow
+from portfolio_kit.data import check_portfolio
+from portfolio_kit.runner.needs import NEEDS, unmet_need
 from portfolio_kit.runner.suite import RunFailed, run_suite
 
 from .conftest import SAMPLE_DIR
 
 pytestmark = pytest.mark.slow
 
-EVERY = ["data_overview", "segmentation", "abc_pareto", "clv", "payments", "churn", "monitoring", "credit", "summary"]
+EVERY = ["data_overview", "segmentation", "abc_pareto", "clv", "payments", "churn", "monitoring", "actions", "credit",
+         "summary"]
 
 
 def _sample_subset(folder: Path, name: str, tables: list[str]) -> Path:
@@ -83,31 +86,37 @@ def reports(tmp_path_factory):
 
 def test_sales_only_cdnow(tmp_path, reports):
     run = _run(_cdnow_sales(tmp_path / "cdnow"), reports)
-    _check(run, ["data_overview", "segmentation", "abc_pareto", "clv", "churn", "summary"],
+    _check(run, ["data_overview", "segmentation", "abc_pareto", "clv", "churn", "actions", "summary"],
            {"payments": "invoices", "monitoring": "snapshots_or_previous_run", "credit": "invoices"})
 
 
 def test_sales_and_master(tmp_path, reports):
     run = _run(_sample_subset(tmp_path / "c", "sales-master", ["customers", "transactions"]), reports)
-    _check(run, ["data_overview", "segmentation", "abc_pareto", "clv", "churn", "summary"],
+    _check(run, ["data_overview", "segmentation", "abc_pareto", "clv", "churn", "actions", "summary"],
            {"payments": "invoices", "monitoring": "snapshots_or_previous_run", "credit": "invoices"})
 
 
 def test_invoices_only(tmp_path, reports):
     run = _run(_sample_subset(tmp_path / "c", "invoices-only", ["invoices"]), reports)
-    _check(run, ["data_overview", "segmentation", "abc_pareto", "clv", "payments", "churn", "credit", "summary"],
+    _check(run, ["data_overview", "segmentation", "abc_pareto", "clv", "payments", "churn", "actions", "credit",
+                 "summary"],
            {"monitoring": "snapshots_or_previous_run"})
     assert "sales are the invoices" in (run / "00_data_overview.html").read_text()
 
 
-def test_invoices_and_master(tmp_path, reports):
-    run = _run(_sample_subset(tmp_path / "c", "invoices-master", ["customers", "invoices"]), reports)
-    _check(run, ["data_overview", "segmentation", "abc_pareto", "clv", "payments", "churn", "credit", "summary"],
-           {"monitoring": "snapshots_or_previous_run"})
+def test_invoices_and_master_needs(tmp_path):
+    """The pages a client with invoices and a master gets, from the needs alone (the runs of invoices only and of
+    the whole sample execute them)."""
+    config = load_config(_sample_subset(tmp_path / "c", "invoices-master", ["customers", "invoices"]))
+    portfolio, report = check_portfolio(config)
+    assert report.ok
+    reasons = {name: unmet_need(name, portfolio, None) for name in [*NEEDS, "data_overview", "summary"]}
+    assert {name for name, reason in reasons.items() if reason} == {"monitoring"}
+    assert reasons["monitoring"] == "snapshots_or_previous_run" and portfolio.sales_from == "invoices"
 
 
 def test_master_and_snapshots_is_monitoring_only(tmp_path, reports):
     run = _run(_sample_subset(tmp_path / "c", "monitoring-only", ["customers", "snapshots"]), reports)
     _check(run, ["data_overview", "monitoring", "summary"],
            {"segmentation": "sales", "abc_pareto": "sales", "clv": "sales", "payments": "invoices", "churn": "sales",
-            "credit": "invoices"})
+            "credit": "invoices", "actions": "sales"})

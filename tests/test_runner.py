@@ -223,6 +223,12 @@ def test_validate_checks_alert_rules_and_parameters_as_run_does(client, capsys):
     client.write_text(yaml.safe_dump(config | {"parameters": {"clv": {"horizon_months": "soon"}}}))
     assert main(["validate", str(client)]) == 2
     assert "horizon_months" in capsys.readouterr().err
+    client.write_text(yaml.safe_dump(config | {"actions": [{"name": "grow", "priority": "soon"}]}))
+    assert main(["validate", str(client)]) == 2
+    assert "action rule #1 (grow): priority" in capsys.readouterr().err
+    client.write_text(yaml.safe_dump(config | {"levers": {"Champions": {"visits": 3}}}))
+    assert main(["validate", str(client)]) == 2
+    assert "levers: 'Champions': unknown lever(s) ['visits']" in capsys.readouterr().err
 
 
 def test_runs_started_together_both_complete_and_a_killed_run_is_listed_and_removable(client, suite, tmp_path):
@@ -265,3 +271,14 @@ def test_parameter_values_outside_their_limits_stop_the_run_before_it_starts(tmp
                      str(tmp_path / "reports"), "--quiet"]) == 2
         assert said in capsys.readouterr().err
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").rglob("manifest.json"))
+
+
+def test_notebooks_run_in_waves_after_the_tables_they_read():
+    from types import SimpleNamespace
+
+    from portfolio_kit.runner.suite import run_waves
+
+    names = ["data_overview", "clv", "payments", "monitoring", "actions", "credit", "summary", "churn"]
+    waves = run_waves([SimpleNamespace(name=n) for n in names])
+    assert [[p.name for p in wave] for wave in waves] == [["data_overview", "clv", "payments", "churn"],
+                                                          ["monitoring", "credit"], ["actions"], ["summary"]]

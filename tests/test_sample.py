@@ -96,8 +96,9 @@ def test_tables_have_canonical_columns_and_types(client):
     ids = client.customers["customer_id"]
     assert ids.str.fullmatch(r"C\d{6}").all() and ids.iloc[0] == "C000001"
     assert client.invoices["invoice_id"].str.fullmatch(r"(F|NC)20\d\d-\d{6}").all()
-    # each table keeps one client column without canonical meaning
-    assert {"Agente"} <= set(client.customers) and {"Note"} <= set(client.invoices)
+    # the account manager (the client's "Agente") is canonical; the other tables keep client columns of their own
+    assert client.customers["account_manager"].nunique() == 8 and {"Note"} <= set(client.invoices)
+    assert CLIENT_COLUMNS["customers"]["account_manager"] == "Agente"
     assert {"Rif. Fattura"} <= set(client.transactions) and {"legal_form"} <= set(client.snapshots)
 
 
@@ -422,52 +423,90 @@ def test_credit_limits_far_from_need(client):
     assert rating[below].isin(["AAA", "AA", "A", "BBB"]).all()
 
 
+def value_12m(client) -> pd.Series:
+    """Margin of the last 365 days per customer (a customer's value in the situations)."""
+    tx = client.transactions
+    recent = tx[tx["date"] > AS_OF - pd.Timedelta(days=365)]
+    return recent.groupby("customer_id")["margin"].sum().reindex(client.customers["customer_id"], fill_value=0.0)
+
+
+def days_late(invoices: pd.DataFrame) -> pd.Series:
+    """Days from due to paid; open invoices count as paid far in the future (they are at least that late)."""
+    return (invoices["paid_date"].fillna(AS_OF + pd.Timedelta(days=10_000)) - invoices["due_date"]).dt.days
+
+
 def test_situations_are_disjoint_and_what_they_say(client):
     truth = client.truth
     situations = truth["situations"]
     assert set(situations) == {"valuable_rating_fall", "valuable_stopped_buying", "low_value_over_limit",
-                               "chronic_late_payers", "healthy_growers"}
-    assert all(8 <= len(v) <= 12 for v in situations.values())
+                               "chronic_late_payers", "healthy_growers"} == set(SITUATIONS)
+    assert all(len(v) == 10 for v in situations.values())
     groups = [*situations.values(), truth["defaults"]["customers"], *(truth["credit_limits"][k] for k in
                                                                      ("far_below_need", "far_above_need"))]
     assert sum(len(g) for g in groups) == len(set().union(*groups))
-    assert situations["chronic_late_payers"] == truth["payment_model"]["chronic_late_customers"]
-    pct, owed = spend_percentile(client), open_amount(client)
+    assert not set(situations["chronic_late_payers"]) & set(truth["payment_model"]["chronic_late_customers"])
+    pct, owed, value = spend_percentile(client), open_amount(client), value_12m(client)
+    valuable, low = value[value > 0].quantile(0.8), value[value > 0].quantile(0.5)
     last = client.transactions.groupby("customer_id")["date"].max()
     limit = client.customers.set_index("customer_id")["credit_limit"]
     scale, changes = truth["rating_scale"], pd.DataFrame(truth["planted_changes"]).set_index("customer_id")
+    sales = client.invoices[client.invoices["amount"] > 0]
+    open_sales = sales[sales["paid_date"].isna()]
+    partial = sales["paid_amount"].notna() & (sales["paid_amount"] < sales["amount"])
+    # the situations' payment habits hold for the sales due in the last year or later, and any open
+    planted = (sales["due_date"] > AS_OF - pd.Timedelta(days=365)) | sales["paid_date"].isna()
     # valuable customers whose rating falls 2+ notches, still buying
     fall = situations["valuable_rating_fall"]
-    assert (pct[fall] >= 0.9).all() and (AS_OF - last[fall] <= pd.Timedelta(days=90)).all()
+    assert (pct[fall] >= 0.9).all() and (value[fall] >= valuable).all()
+    assert (AS_OF - last[fall] <= pd.Timedelta(days=90)).all()
     assert (changes.loc[fall, "field"] == "rating").all()
     assert (changes.loc[fall, "after"].map(scale.index) - changes.loc[fall, "before"].map(scale.index) >= 2).all()
-    # valuable frequent buyers who stopped 150-240 days ago
+    # valuable frequent buyers who stopped 150-240 days ago, paying every sale in full before it is due
     stopped = situations["valuable_stopped_buying"]
     stops = pd.to_datetime(pd.Series(truth["situation_details"]["stop_dates"]))
     assert (last[stopped] == stops[stopped]).all() and (pct[stopped] >= 0.9).all()
+    assert (value[stopped] >= valuable).all()
     assert (AS_OF - last[stopped]).dt.days.between(150, 240).all()
     tx = client.transactions[(client.transactions["amount"] > 0) & client.transactions["customer_id"].isin(stopped)]
     year = tx[tx["date"] > tx["customer_id"].map(stops) - pd.Timedelta(days=365)]
     assert (year.groupby("customer_id").size().reindex(stopped, fill_value=0) >= 10).all()
-    # small late payers over their limit, with open invoices
+    theirs = sales["customer_id"].isin(stopped)
+    assert days_late(sales[theirs & planted]).between(-10, -1).all() and not partial[theirs].any()
+    assert (owed[stopped] == 0).all()
+    # small active late payers over their limit, with open invoices, none due in the 30 days up to as_of
     small = situations["low_value_over_limit"]
-    assert (pct[small] < 0.5).all() and (owed[small] > 0).all()
+    assert (value[small] <= low).all() and (owed[small] > 0).all()
+    assert (AS_OF - last[small] <= pd.Timedelta(days=90)).all()
     assert (limit[small] <= np.maximum(0.4 * owed[small], 100)).all() and (limit[small] < owed[small]).all()
-    inv = client.invoices[client.invoices["customer_id"].isin(small) & (client.invoices["amount"] > 0)]
-    assert ((inv["paid_date"].fillna(AS_OF + pd.Timedelta(days=10_000)) - inv["due_date"]).dt.days > 30).all()
-    # healthy growers: 1.5x the purchases of the year before, good rating, on time, room under the limit
+    theirs = sales["customer_id"].isin(small)
+    assert (days_late(sales[theirs & planted]) > 30).all() and not partial[theirs].any()
+    just_due = sales["due_date"].between(AS_OF - pd.Timedelta(days=30), AS_OF)
+    assert not (theirs & just_due).any()
+    # active late payers of middling value, a quarter of what they owe more than 60 days past due, within limit
+    chronic = situations["chronic_late_payers"]
+    assert (value[chronic] < valuable).all() and (AS_OF - last[chronic] <= pd.Timedelta(days=90)).all()
+    theirs = sales["customer_id"].isin(chronic)
+    assert (days_late(sales[theirs & planted]) > 30).all() and not partial[theirs].any()
+    mine = open_sales[open_sales["customer_id"].isin(chronic)]
+    overdue = mine[(AS_OF - mine["due_date"]).dt.days > 60].groupby("customer_id")["amount"].sum()
+    assert (overdue.reindex(chronic, fill_value=0) >= 0.25 * owed[chronic]).all() and (owed[chronic] > 0).all()
+    assert (limit[chronic] >= 2 * owed[chronic]).all() and not set(chronic) & set(changes.index)
+    # healthy growers: 1.5x the purchases of the year before, good rating, paying before due, room under the limit
     growers = situations["healthy_growers"]
-    sales = client.transactions[client.transactions["amount"] > 0]
-    age = (AS_OF - sales["date"]).dt.days
-    last_year = sales[age < 365].groupby("customer_id").size().reindex(growers, fill_value=0)
-    year_before = sales[(age >= 365) & (age < 730)].groupby("customer_id").size().reindex(growers, fill_value=0)
+    positive = client.transactions[client.transactions["amount"] > 0]
+    age = (AS_OF - positive["date"]).dt.days
+    last_year = positive[age < 365].groupby("customer_id").size().reindex(growers, fill_value=0)
+    year_before = positive[(age >= 365) & (age < 730)].groupby("customer_id").size().reindex(growers, fill_value=0)
     assert (last_year >= 1.5 * year_before).all() and (year_before >= 1).all()
-    assert (pct[growers] >= 0.75).all() and (limit[growers] >= 2 * owed[growers]).all()
+    assert (pct[growers] >= 0.9).all() and (value[growers] >= valuable).all()
+    assert (limit[growers] >= 2 * owed[growers]).all()
     snaps = client.snapshots
     assert snaps.loc[snaps["customer_id"].isin(growers), "rating"].isin(["AAA", "AA", "A", "BBB"]).all()
-    inv = client.invoices[client.invoices["customer_id"].isin(growers) & (client.invoices["amount"] > 0)
-                          & (client.invoices["issue_date"] > AS_OF - pd.Timedelta(days=730))]
-    assert ((inv["paid_date"].fillna(AS_OF) - inv["due_date"]).dt.days <= 30).all()           # on time for 2 years
+    assert not set(growers) & set(changes.index)
+    theirs = sales["customer_id"].isin(growers)
+    paid = sales[theirs & planted & sales["paid_date"].notna()]
+    assert ((paid["paid_date"] - paid["due_date"]).dt.days.between(-10, -1)).all() and not partial[theirs].any()
+    assert (sales.loc[theirs & sales["paid_date"].isna(), "due_date"] > AS_OF).all()          # open: not yet due
 
 
 def test_provider_fields_in_the_snapshots(client):
@@ -524,6 +563,15 @@ def test_config_is_accepted_by_the_kit(folder):
     assert cfg.read_options("snapshots").sep == ","
 
 
+def test_config_spells_out_the_default_action_rules(folder):
+    from portfolio_kit.actions import DEFAULT_ACTION_RULES, parse_action_rules
+    from portfolio_kit.data.config import load_config
+
+    rules = load_config(folder / "portfolio.yaml").actions
+    assert parse_action_rules(rules) == DEFAULT_ACTION_RULES
+    assert [r["name"] for r in rules] == [r.name for r in DEFAULT_ACTION_RULES]
+
+
 def test_parquet_layout(tmp_path):
     small = generate_sample(150, seed=9)
     paths = write_sample(small, tmp_path, fmt="parquet")
@@ -574,7 +622,7 @@ def test_large_client_is_vectorised():
         PLANTED[k] for k in ("downgrades", "upgrades", "failure_score", "delinquency_score",
                              "credit_limit_cuts", "officers", "share_capital", "esg_drops", "legal_events")))
     assert len(large.truth["defaults"]["customers"]) == 1250
-    sizes = {k: len(v) for k, v in large.truth["situations"].items() if k != "chronic_late_payers"}
+    sizes = {k: len(v) for k, v in large.truth["situations"].items()}
     assert set(sizes) == set(SITUATIONS) and all(200 <= v <= 250 for v in sizes.values())   # growers are rare
 
 

@@ -69,7 +69,10 @@ def test_tables_are_written_as_csv_and_one_workbook(run):
     csvs = sorted(p.stem for p in (run / "tables").glob("*.csv"))
     assert {"customer_mix", "revenue_by_month", "data_tables"} <= set(csvs)
     workbook = pd.read_excel(next((run / "tables").glob("*.xlsx")), sheet_name=None)
-    assert sorted(workbook) == sorted(["contents"] + [name[:31] for name in csvs])
+    owners = pd.read_csv(run / "tables" / "customers_actions.csv")["owner"].dropna().unique()
+    assert sorted(workbook) == sorted(["contents"] + [name[:31] for name in csvs] + list(owners))
+    for owner in owners:  # the hand-off to each account manager: that manager's customers only
+        assert set(workbook[owner]["Owner"]) == {owner} and len(workbook[owner]) > 0  # headers in the language
 
 
 def test_validate_the_sample_from_the_cli(capsys):
@@ -121,10 +124,16 @@ def test_every_parameter_line_is_understood():
         assert len(notebook_parameters(path)) == len(lines), path.name
 
 
-def test_the_sample_config_spells_out_the_default_alert_rules():
+def test_the_sample_config_spells_out_the_default_rules():
+    from portfolio_kit.actions import DEFAULT_ACTION_RULES, parse_action_rules
     from portfolio_kit.monitoring import DEFAULT_ALERT_RULES, parse_alert_rules
 
-    assert parse_alert_rules(load_config(SAMPLE).alerts) == DEFAULT_ALERT_RULES
+    config = load_config(SAMPLE)
+    rules = parse_alert_rules(config.alerts)
+    assert rules[:len(DEFAULT_ALERT_RULES)] == DEFAULT_ALERT_RULES  # then the rules on the provider's extra fields
+    assert [(r.name, r.field) for r in rules[len(DEFAULT_ALERT_RULES):]] == [("field_drop", "esg_score"),
+                                                                           ("flag_set", "legal_event")]
+    assert parse_action_rules(config.actions) == DEFAULT_ACTION_RULES
 
 
 def test_index_titles_are_the_notebooks_headings(run):
@@ -169,3 +178,44 @@ def test_the_summary_shows_each_notebooks_own_figures_and_the_change(run, earlie
     # the earlier run had no data overview nor monitoring: their changes are not available
     assert previous[["customers", "revenue_12m", "alerts_high"]].isna().all()
     assert "Changes are against the previous run, as of 2026-09-30" in (run / "99_summary.html").read_text()
+
+
+#: The action each planted situation of the sample calls for (truth.json's "situations").
+PLANTED_ACTIONS = {"valuable_rating_fall": "protect_credit", "valuable_stopped_buying": "retain",
+                   "low_value_over_limit": "reduce_exposure", "chronic_late_payers": "collect",
+                   "healthy_growers": "grow"}
+
+
+def test_planted_situations_get_their_actions_and_every_reason_is_true_of_its_row(run):
+    from portfolio_kit.report.texts import texts
+
+    situations = json.loads((SAMPLE.parent / "truth.json").read_text())["situations"]
+    todo = pd.read_csv(run / "tables" / "customers_actions.csv", dtype={"customer_id": str}).set_index("customer_id")
+    for situation, action in PLANTED_ACTIONS.items():
+        primary = todo.loc[situations[situation], "action"]
+        assert (primary == action).mean() >= 0.8, (situation, primary.value_counts().to_dict())
+    t = texts("en")
+    for row in todo.itertuples():
+        if row.action in ("protect_credit", "retain", "grow"):
+            assert t.money(row.value_12m) in row.reason and t.money(row.threshold) in row.reason, row
+        if row.action in ("protect_credit", "reduce_exposure"):
+            assert t.money(row.exposure) in row.reason and t.money(row.credit_limit) in row.reason, row
+        if row.action in ("collect", "reduce_exposure", "reactivate"):
+            assert t.money(row.value_at_stake) in row.reason, row
+        if row.action == "retain":
+            assert t.number(row.days_since_purchase) in row.reason, row
+
+
+def test_the_churn_page_uses_the_score_that_validated_best(run):
+    from portfolio_kit.churn import choose_score
+
+    tables = run / "tables"
+    chosen = choose_score(pd.read_csv(tables / "churn_validation.csv"))
+    customers_churn = pd.read_csv(tables / "customers_churn.csv")
+    assert list(customers_churn.columns) == ["customer_id", "churn_probability", "value_at_risk", "churn_score"]
+    assert set(customers_churn["churn_score"]) == {chosen}
+    listed = pd.read_csv(tables / "churn_at_risk.csv").set_index("customer_id")["churn_probability"]
+    assert listed.to_numpy() == pytest.approx(customers_churn.set_index("customer_id")["churn_probability"]
+                                              .loc[listed.index].to_numpy())
+    assert _values(run, "churn")["churn_score"] == chosen
+    assert f"use the <em>{chosen}</em> score" in (run / "05_churn.html").read_text()

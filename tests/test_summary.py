@@ -35,7 +35,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = {"data_overview": "00_data_overview.html", "segmentation": "01_segmentation.html",
          "abc_pareto": "02_abc_pareto.html", "clv": "03_clv.html", "payments": "04_payments.html",
-         "churn": "05_churn.html", "monitoring": "06_monitoring.html", "credit": "08_credit.html"}
+         "churn": "05_churn.html", "monitoring": "06_monitoring.html", "credit": "08_credit.html",
+         "actions": "07_actions.html"}
 
 
 # --- hand-made runs ---------------------------------------------------------------------------------------
@@ -81,6 +82,11 @@ CURRENT = {
                                           "ecl": [14.0, 10.0, 100.0]}),
     "customers_credit": pd.DataFrame({"customer_id": ["c1", "c2", "c3", "c4"],
                                       "limit_action": ["cut", "raise", "cut", "keep"]}),
+    "customers_actions": pd.DataFrame({"customer_id": ["c1", "c2", "c3", "c4"], "name": list("ABCD"),
+                                       "action": ["protect_credit", "retain", "grow", "maintain"],
+                                       "priority": ["high", "high", "medium", "low"],
+                                       "reason": ["r1", "r2", "r3", "r4"], "value_at_stake": [500.0, 300.0, 200.0, 9.0],
+                                       "owner": ["Ann", "Bob", "Ann", None]}),
 }
 
 #: The run a month earlier: no data overview and no monitoring (a run of a subset), another top segment.
@@ -107,7 +113,7 @@ def write_run(folder: Path, spec: dict, manifest: bool = True) -> Path:
     savers = {"data_overview": {"data_tables", "revenue_by_month"}, "segmentation": {"customers_segments"},
               "abc_pareto": {"concentration", "abc_summary"}, "clv": {"customers_clv"},
               "payments": {"aging", "receivables_kpis"}, "churn": {"customers_churn"}, "monitoring": {"alerts"},
-              "credit": {"expected_credit_loss", "customers_credit"}}
+              "credit": {"expected_credit_loss", "customers_credit"}, "actions": {"customers_actions"}}
     for notebook, tables in savers.items():
         if tables & set(spec):
             (folder / PAGES[notebook]).write_text("<html></html>")
@@ -181,6 +187,14 @@ def test_credit_figures_sum_the_provision_matrix_and_count_the_actions(figures):
     assert figures.loc["expected_credit_loss", "value"] == 124.0
     assert figures.loc[["limits_to_cut", "limits_to_raise"], "value"].tolist() == [2.0, 1.0]
     assert figures.loc["expected_credit_loss", "page"] == "08_credit.html"
+
+
+def test_actions_count_customers_to_act_on_and_the_high_priority_stake(figures, runs):
+    assert figures.loc[["customers_to_act_on", "high_priority_value_at_stake"], "value"].tolist() == [3.0, 800.0]
+    counts, top = summary.top_actions(runs[0], n=2)
+    assert counts.set_index("action")["customers"].to_dict() == {"protect_credit": 1, "retain": 1, "grow": 1,
+                                                                 "maintain": 1}
+    assert top["customer_id"].tolist() == ["c1", "c2"] and summary.top_actions(runs[1]) is None
 
 
 def test_change_against_the_previous_run(figures):

@@ -105,6 +105,10 @@ class PortfolioConfig(BaseModel):
     tables: dict[str, TableConfig]
     parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     alerts: list[dict[str, Any]] | None = None
+    #: Next-action rules in the order they are evaluated (``portfolio_kit.actions``); None: the kit's defaults.
+    actions: list[dict[str, Any]] | None = None
+    #: Levers of the strategies per segment or value class (``portfolio_kit.actions.strategies``), over the defaults.
+    levers: dict[str, dict[str, Any]] | None = None
     #: Extra columns kept as they are under ``--pseudonymise`` (every other extra text column is replaced).
     pseudonymise_keep: list[str] = Field(default_factory=list)
     source: Path | None = None  # the YAML file this config was read from

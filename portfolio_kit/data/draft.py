@@ -59,7 +59,7 @@ __all__ = ["SYNONYMS", "DraftError", "Export", "Placement", "Draft", "normalise"
 #: earlier name wins when two headers fit the same column. Matching ignores case, accents, punctuation and
 #: spaces (:func:`normalise`), so "Cod. Cliente", "COD_CLIENTE" and "codcliente" are one name. A column is
 #: mapped only in the tables that have it (:data:`~portfolio_kit.data.schemas.TABLES`); a name listed here for
-#: a column no table has (``account_manager``) is recognised, said so, and kept as it is.
+#: a column no table has is recognised, said so, and kept as it is.
 SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "customer_id": {"it": ("Codice Cliente", "Cod. Cliente", "Cod. Cli.", "ID Cliente", "Codice Anagrafica",
                            "Cliente", "Codice"),
@@ -107,8 +107,10 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
                           "en": ("Delinquency Score", "Paydex")},
     "officers": {"it": ("Esponenti", "Amministratori", "Cariche"), "en": ("Officers", "Directors")},
     "share_capital": {"it": ("Capitale Sociale", "Capitale"), "en": ("Share Capital", "Capital")},
-    "account_manager": {"it": ("Agente", "Venditore", "Commerciale"),
-                        "en": ("Account Manager", "Sales Rep", "Salesperson")},
+    "account_manager": {"it": ("Agente", "Venditore", "Commerciale", "Responsabile", "Responsabile Commerciale",
+                               "Referente Commerciale"),
+                        "en": ("Account Manager", "Sales Rep", "Sales Representative", "Salesperson", "Agent",
+                               "Sales Agent")},
 }
 
 #: Words in file names that say which table a file holds (normalised, as :func:`normalise` writes them).
@@ -120,7 +122,8 @@ _NAME_HINTS = {
 }
 _KIND = {c.name: c.kind for cols in TABLES.values() for c in cols}
 _SNAPSHOT_ONLY = {"rating", "failure_score", "delinquency_score", "officers", "share_capital", "snapshot_date"}
-_CUSTOMER_ATTRIBUTES = {"name", "customer_type", "sector", "region", "size_class", "payment_terms_days", "since"}
+_CUSTOMER_ATTRIBUTES = {"name", "customer_type", "sector", "region", "size_class", "payment_terms_days", "since",
+                        "account_manager"}
 _EVENT_DATES = ("date", "issue_date", "paid_date", "snapshot_date", "since")  # known by the as-of date
 _TEXT, _EXCEL, _PARQUET = {".csv", ".txt", ".tsv", ".tab", ".dat", ".psv"}, {".xlsx", ".xlsm", ".xls"}, {".parquet",
                                                                                                       ".pq"}

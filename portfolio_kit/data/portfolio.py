@@ -172,7 +172,7 @@ def load_portfolio(config: PortfolioConfig | str | Path, as_of: str | None = Non
 
     ``config`` is a loaded config or the path of a ``portfolio.yaml``. Raises :class:`DataValidationError`
     listing every error at once; warnings are logged and kept in ``portfolio.report``. With
-    ``pseudonymise_names`` customer and officer names are replaced by stable pseudonyms.
+    ``pseudonymise_names`` customer, account manager and officer names are replaced by stable pseudonyms.
 
     Examples
     --------
@@ -220,17 +220,22 @@ def _pseudonyms(values: pd.Series, prefix: str, secret: str) -> pd.Series:
 
 def _free_text(frame: pd.DataFrame, table: str, keep: set[str]) -> list[str]:
     """The columns of ``frame`` that may hold personal data: text columns that are not canonical (the client's
-    extra columns: account managers, contacts, e-mails, notes...), unless kept."""
+    extra columns: contacts, e-mails, notes, an agent column left unmapped...), unless kept."""
     canonical = set(columns(table)) | {"is_return"}
     return [c for c in frame.columns if c not in canonical and c not in keep
             and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]))]
 
 
+#: Canonical columns naming people, replaced under pseudonymisation: table -> {column: pseudonym prefix}.
+_PEOPLE = {"customers": {"account_manager": "Manager"}, "snapshots": {"officers": "Officers"}}
+
+
 def pseudonymise(portfolio: Portfolio, secret: str, keep: Iterable[str] = ()) -> Portfolio:
-    """The portfolio for reports that leave the client's premises: customer names, officers and every extra text
-    column of every table (unless named in ``keep``) replaced by stable pseudonyms keyed by the client's
-    ``secret`` (:func:`pseudonym_key`). Customer ids are kept (the client's own codes), as are the canonical
-    attributes (type, sector, region, channel, size class)."""
+    """The portfolio for reports that leave the client's premises: customer names, account managers, officers and
+    every extra text column of every table (unless named in ``keep``) replaced by stable pseudonyms keyed by the
+    client's ``secret`` (:func:`pseudonym_key`): the same value, the same pseudonym, so a manager's customers stay
+    together. Customer ids are kept (the client's own codes), as are the canonical attributes (type, sector,
+    region, channel, size class)."""
     keep = set(keep)
     tables = {}
     for table in TABLES:
@@ -238,7 +243,8 @@ def pseudonymise(portfolio: Portfolio, secret: str, keep: Iterable[str] = ()) ->
         replaced = {c: _pseudonyms(frame[c], str(c), secret) for c in _free_text(frame, table, keep)}
         if table == "customers" and "name" not in keep:
             replaced["name"] = _pseudonyms(frame["customer_id"], "Customer", secret)
-        if table == "snapshots" and "officers" not in keep:
-            replaced["officers"] = _pseudonyms(frame["officers"], "Officers", secret)
+        for column, prefix in _PEOPLE.get(table, {}).items():
+            if column not in keep:
+                replaced[column] = _pseudonyms(frame[column], prefix, secret)
         tables[table] = frame.assign(**replaced) if replaced else frame
     return dataclasses.replace(portfolio, **tables)

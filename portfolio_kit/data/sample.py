@@ -21,7 +21,7 @@ Large 10/50/40 %. ``since`` (the first purchase) = ``start + floor(D x)`` with `
 window and ``x`` drawn from the density ``f(x) = (1 - 0.6 x) / 0.7`` on [0, 1] (more acquisitions early, a
 steady trickle of new customers until ``as_of``). ``credit_limit`` (the company's own) = 13 weeks of the
 customer's expected spend ``lambda p / nu`` times LogNormal(0, 0.5), rounded up to 1,000 (at least 1,000).
-An extra client column, ``Agente``, names the account manager (8 names, uniform).
+``account_manager`` (the client's ``Agente``) is one of 8 names, uniform.
 
 **Segments** are the size classes (``truth["segment_of"] == "size_class"``):
 
@@ -74,7 +74,8 @@ amount. Credit notes are settled on issue (``paid_date = issue_date``). For a sa
 ``deteriorating`` another 2% whose payments worsen over the last year (lists in ``truth.json``). Given not
 late, ``days_late = clip(round(Normal(2, 6)), -20, 30)``; given late, ``days_late = 31 +
 floor(Exponential(mean 30))``. ``paid_date = due_date + days_late``; when it falls after ``as_of`` the
-invoice is open (``paid_date`` and ``paid_amount`` empty). 3% of paid sales are paid in part:
+invoice is open (``paid_date`` and ``paid_amount`` empty). 3% of paid sales are paid in part (not those of
+the customers far below need and of the situations, below):
 ``paid_amount = amount x U(0.3, 0.95)`` (cents), otherwise ``paid_amount = amount``. Extra column ``Note``:
 "Nota di credito", "Pagamento parziale", or "Sollecito inviato" (open and more than 30 days past due).
 
@@ -123,33 +124,49 @@ has their ``default_date``, and they are no longer alive (dropped out at their l
 **Credit limits far from need** (the company's ``credit_limit``; ``need`` = 13 weeks of expected spend, the
 rule above without its noise): up to 10 steady customers paying on time (alive, a purchase in the last 90 days and
 6+ in the last 365, customers for a year or more, rating BBB or better, propensity < 0.5, no sale more than
-30 days late in the last 365 days, need >= 10,000, >= 20,000 preferred) get ``0.15 x need`` and 10 other
-active customers (a purchase in the last 90 days, 4+ in the last 365) ``8 x need``, both rounded up to 1,000
-(at least 1,000): ``truth["credit_limits"]`` ``far_below_need``, ``far_above_need``, each one's ``need``.
+30 days late in the last 365 days, need >= 10,000, >= 20,000 preferred; chosen before the situations below;
+none of their sales paid in part) get ``0.15 x need`` and 10 other active customers (a purchase in the last 90
+days, 4+ in the last 365) ``8 x need``, both rounded up to 1,000 (at least 1,000): ``truth["credit_limits"]``
+``far_below_need``, ``far_above_need``, each one's ``need``.
 
 **Situations** calling for an action on one customer (``truth["situations"]``, lists of 10 customer ids per
-2,000, chosen in this order, the credit-limit customers right after the growers; rules in
-``truth["situation_details"]``):
+2,000, chosen in this order, after the customers far below need, those far above right after the growers; rules
+in ``truth["situation_details"]``). A customer's *value* here is its margin of the last 365 days, ranked among
+the customers with a positive one (``value >= q85``: in the top 15% of those). Two payment habits are planted on
+the sales due in the 365 days up to ``as_of`` or later, and on any open at ``as_of`` (the *payment year*, what a
+payment behaviour is read from; older sales keep their payment day): the *prompt payers* pay the same 1-10 days
+(drawn per customer) before due, the *late payers* ``31 + floor(Exponential(60))`` days after due (open when
+that is after ``as_of``). Neither pays any sale in part.
 
 =========================  ===================================================================================
-healthy_growers            spend in the top quartile (80th percentile up, 85th preferred), rating BBB or
-                           better, no sale more than 30 days late in the last 730 days, customers for 730+
-                           days, alive with a purchase in the last 90 days, 4+ in the last 365 and 1+ in the
-                           year before; the purchases of that year before are thinned (with their returns)
-                           to at most 1 / 1.5 of the last year's, and the credit limit is raised to at least
-                           twice the open amount at ``as_of`` (rounded up to 1,000)
+healthy_growers            spend in the top decile, value >= q85, rating BBB or better, customers for 730+ days,
+                           alive with a purchase in the last 90 days, 4+ in the last 365 and 1+ in the year
+                           before (customers with no sale of the payment year paid more than 30 days late
+                           preferred); the purchases of that year before are thinned (with their returns) to at
+                           most 1 / 1.5 of the last year's; prompt payers, and the credit limit is raised to at
+                           least twice the open amount at ``as_of`` (rounded up to 1,000)
 valuable_stopped_buying    top spend decile (top 5% preferred), alive, 12+ purchases in the 365 days up to 150
-                           days before ``as_of``: the last purchase is one of theirs 150-240 days before
-                           ``as_of``, at random (``stop_dates``), nothing after it; their invoices are paid as
-                           drawn; no longer alive
-valuable_rating_fall       top spend decile, alive with a purchase in the last 90 days; rating down 2 (70%) or
-                           3 notches in the second snapshot (planted changes)
-low_value_over_limit       bottom 45% of spend, alive, 250+ of sales recent enough to be open at ``as_of`` when
-                           paid late: every sale of theirs is paid ``31 + floor(Exponential(30))`` days after
-                           due (open when after ``as_of``), and the credit limit is 40% of the open amount at
+                           days before ``as_of``, a margin of q80 or more in the days 241-364 before ``as_of``
+                           (theirs whatever the stop): the last purchase is one of theirs 150-240 days before
+                           ``as_of``, at random (``stop_dates``), nothing after it; prompt payers; no longer
+                           alive
+valuable_rating_fall       top spend decile, value >= q85, alive with a purchase in the last 90 days; rating
+                           down 2 (70%) or 3 notches in the second snapshot (planted changes)
+low_value_over_limit       value <= q40, alive with a purchase in the last 90 days, 250+ open at ``as_of`` once
+                           paid late, no sale due in the 30 days up to ``as_of`` and one due 31-364 days before
+                           it (so every sale their payment index scores is 31+ days late), payment propensity
+                           > 0.5 preferred: late payers, and the credit limit is 40% of the open amount at
                            ``as_of`` rounded down to 100 (at least 100)
-chronic_late_payers        the chronically late customers of the payment model
+chronic_late_payers        value < q70, alive with a purchase in the last 90 days and 3+ in the last 365, 25%+
+                           of the amount open at ``as_of`` once paid late more than 60 days past due, payment
+                           propensity > 0.5 preferred: late payers, and the credit limit is raised to at least
+                           twice the open amount at ``as_of`` (rounded up to 1,000)
 =========================  ===================================================================================
+
+The late-payer draws are made for every sale before the choice, so the last two are chosen on what the draws
+leave open. ``chronic_late_payers`` is not the payment model's chronically late customers
+(``truth["payment_model"]["chronic_late_customers"]``, latent ``chronic_late``), most of whom have stopped
+buying and owe nothing.
 
 Per-customer latent values (``lambda``, ``p``, ``nu``, alive at ``as_of``, payment propensity, ...) are in
 :attr:`SampleClient.latent` and ``truth_customers.csv``.
@@ -289,9 +306,12 @@ DEFAULTS = {"share": 0.025, "preferred": "the 10% of customers with the worst pa
 #: Company credit limits far from the need (the master's ``credit_limit``): factor x 13 weeks of expected spend.
 CREDIT_LIMIT_PLANTS = {"far_below_need": {"customers": 10, "factor": 0.15},
                        "far_above_need": {"customers": 10, "factor": 8.0}}
+#: How the planted late payers (``low_value_over_limit``, ``chronic_late_payers``) pay: every sale
+#: ``31 + floor(Exponential(mean))`` days after due.
+LATE_PAYERS = {"days_late": "31 + floor(Exponential(mean))", "mean": 60.0}
 #: Situations calling for an action on one customer, customers per 2,000.
 SITUATIONS = {"valuable_rating_fall": 10, "valuable_stopped_buying": 10, "low_value_over_limit": 10,
-              "healthy_growers": 10}
+              "chronic_late_payers": 10, "healthy_growers": 10}
 _DEFAULT_RULE = ("a default day is drawn for every customer uniformly from 30 days after the first purchase to 400 "
                  "days before as_of (for 20%: to 30 days before as_of); 2.5% of customers default, among those it "
                  "would cost at most one purchase (winding down by then), not chronically late or deteriorating and "
@@ -303,24 +323,36 @@ _CREDIT_LIMIT_RULE = ("need = 13 weeks of expected spend (lambda p / nu, the cre
                       "limit = factor x need rounded up to 1,000 (at least 1,000). far_below_need: steady customers "
                       "paying on time (alive, a purchase in the last 90 days and 6+ in the last 365, customers for a "
                       "year or more, rating BBB or better, payment propensity < 0.5, no sale more than 30 days late "
-                      "in the last 365 days) needing 10,000 or more (20,000 preferred), so that the rounding keeps "
-                      "the limit within 0.15-0.23 x need; far_above_need: other active customers (alive, a purchase "
-                      "in the last 90 days, 4+ in the last 365)")
+                      "in the last 365 days; none of their sales paid in part) needing 10,000 or more (20,000 "
+                      "preferred), so that the rounding keeps the limit within 0.15-0.23 x need; far_above_need: "
+                      "other active customers (alive, a purchase in the last 90 days, 4+ in the last 365)")
 _SITUATION_RULES = {
-    "valuable_rating_fall": "top spend decile (total sales), alive with a purchase in the last 90 days; rating "
-                            "down 2 (70%) or 3 notches in the second snapshot (a planted change)",
+    "value": "margin of the last 365 days; qNN: its NN-th percentile over the customers with a positive one",
+    "payments": "the plants' sales due in the 365 days up to as_of or later, and any open at as_of, are paid "
+                "anew (the older ones keep their day); none of their sales is paid in part",
+    "prompt_payers": "valuable_stopped_buying and healthy_growers pay the same 1-10 days (drawn per customer) "
+                     "before due",
+    "late_payers": "low_value_over_limit and chronic_late_payers pay 31 + floor(Exponential(60)) days after due "
+                   "(open at as_of when later), drawn for every sale before the choice",
+    "valuable_rating_fall": "top spend decile (total sales), value >= q85, alive with a purchase in the last 90 days; "
+                            "rating down 2 (70%) or 3 notches in the second snapshot (a planted change)",
     "valuable_stopped_buying": "top spend decile (top 5% preferred), alive, 12+ purchases in the 365 days up to 150 "
-                               "days before as_of; the last purchase is one of theirs 150-240 days before as_of, "
-                               "drawn at random (stop_dates), nothing after it",
-    "low_value_over_limit": "bottom 45% of spend, alive, 250+ of sales issued late enough to be open at as_of once "
-                            "paid late; every sale paid 31 + floor(Exponential(30)) days after due, credit limit "
-                            "40% of the open amount at as_of rounded down to 100 (at least 100)",
-    "chronic_late_payers": "payment_model.chronic_late_customers",
-    "healthy_growers": "top spend quartile (80th percentile up, 85th preferred), rating BBB or better, no sale "
-                       "more than 30 days late in the last 730 days, customers for 730+ days, alive with a purchase "
-                       "in the last 90 days, 4+ in the last 365 and 1+ in the year before, whose purchases are "
-                       "thinned to at most 1 / 1.5 of the last year's (their returns with them); credit limit raised "
-                       "to at least 2x the open amount at as_of (rounded up to 1,000)",
+                               "days before as_of, margin of the days 241-364 before as_of >= q80; the last purchase "
+                               "is one of theirs 150-240 days before as_of, drawn at random (stop_dates), nothing "
+                               "after it; prompt payers",
+    "low_value_over_limit": "value <= q40, alive with a purchase in the last 90 days, 250+ open at as_of once paid "
+                            "late, no sale due in the 30 days up to as_of and one due 31-364 days before it, "
+                            "payment propensity > 0.5 preferred; late payers, credit limit 40% of the open amount "
+                            "at as_of rounded down to 100 (at least 100)",
+    "chronic_late_payers": "value < q70, alive with a purchase in the last 90 days and 3+ in the last 365, 25%+ of "
+                           "the amount open at as_of once paid late more than 60 days past due, payment propensity "
+                           "> 0.5 preferred; late payers, credit limit raised to at least 2x the open amount at "
+                           "as_of (rounded up to 1,000); not payment_model.chronic_late_customers",
+    "healthy_growers": "top spend decile, value >= q85, rating BBB or better, customers for 730+ days, alive with "
+                       "a purchase in the last 90 days, 4+ in the last 365 and 1+ in the year before (no sale due "
+                       "in the last 365 days paid more than 30 days late preferred), whose purchases are thinned "
+                       "to at most 1 / 1.5 of the last year's (their returns with them); prompt payers; credit "
+                       "limit raised to at least 2x the open amount at as_of (rounded up to 1,000)",
 }
 
 _SURNAMES = np.array(["Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci",
@@ -347,7 +379,7 @@ CLIENT_COLUMNS = {
     "customers": {"customer_id": "Codice Cliente", "name": "Ragione Sociale", "customer_type": "Tipo",
                   "sector": "Settore", "region": "Regione", "channel": "Canale",
                   "size_class": "Classe Dimensionale", "credit_limit": "Fido",
-                  "payment_terms_days": "Giorni Pagamento", "since": "Cliente Dal"},
+                  "payment_terms_days": "Giorni Pagamento", "since": "Cliente Dal", "account_manager": "Agente"},
     "transactions": {"customer_id": "Codice Cliente", "date": "Data", "amount": "Importo", "margin": "Margine",
                      "product": "Prodotto", "channel": "Canale"},
     "invoices": {"invoice_id": "Numero Fattura", "customer_id": "Codice Cliente", "issue_date": "Data Emissione",
@@ -366,8 +398,8 @@ class SampleClient:
     Attributes
     ----------
     customers, transactions, invoices : DataFrame
-        Canonical columns of :mod:`portfolio_kit.data.schemas` plus one extra client column each
-        (``Agente``, ``Rif. Fattura``, ``Note``).
+        Canonical columns of :mod:`portfolio_kit.data.schemas`; transactions and invoices keep one extra
+        client column each (``Rif. Fattura``, ``Note``).
     snapshots : DataFrame
         Both snapshots stacked, ``snapshot_date`` telling them apart, plus the extra ``legal_form``,
         ``esg_score`` and ``legal_event``.
@@ -704,7 +736,7 @@ def _plant_changes(rng, base, nm, eligible, n):
 def _customer_stats(tx: pd.DataFrame, n: int, n_days: int, due: np.ndarray, paid: np.ndarray) -> dict:
     """Per-customer figures of the generated history the plants choose customers by: spend percentile (total
     sales), sales in the last 90 and 365 days and in the year before, severely late sales (paid, or past due
-    at ``as_of``, more than 30 days after due) issued in the last 365 and 730 days."""
+    at ``as_of``, more than 30 days after due) issued in the last 365 days."""
     cust, day = tx["cust"].to_numpy(), tx["day"].to_numpy()
     sale = ~tx["is_return"].to_numpy()
 
@@ -716,7 +748,7 @@ def _customer_stats(tx: pd.DataFrame, n: int, n_days: int, due: np.ndarray, paid
     return dict(spend_pct=(np.argsort(np.argsort(spend, kind="stable"), kind="stable") + 0.5) / n,
                 n_90=count(sale & (day > n_days - 90)), n_last=count(sale & (day > n_days - 365)),
                 n_prev=count(sale & (day > n_days - 730) & (day <= n_days - 365)),
-                late_365=count(late & (day > n_days - 365)), late_730=count(late & (day > n_days - 730)))
+                late_365=count(late & (day > n_days - 365)))
 
 
 def _plant_defaults(rng, c, tx, n, n_days, propensity, excluded):
@@ -753,11 +785,18 @@ def _plant_customers(rng, c, tx, pay, keep, base, pool, alive, propensity, need,
     ``pool``: the customers of each, the rows kept, payments and credit limits after the plants, stop days."""
     cust, day, sale_id = tx["cust"].to_numpy(), tx["day"].to_numpy(), tx["sale"].to_numpy()
     sale = ~tx["is_return"].to_numpy()
-    amount = tx["amount"].to_numpy()
-    st = _customer_stats(tx, n, n_days, pay["due"], pay["paid"])
+    amount, margin = tx["amount"].to_numpy(), tx["margin"].to_numpy()
+    due = pay["due"]
+    st = _customer_stats(tx, n, n_days, due, pay["paid"])
     pct, since = st["spend_pct"], c["since_day"]
     active = alive & (st["n_90"] >= 1)
     good = (propensity < 0.5) & (st["late_365"] == 0) & (base["rating"] <= RATING_SCALE.index("BBB"))
+    # margin of the last 365 days (what the value of a customer is measured by), and its quantiles over the
+    # customers with a positive one
+    last_year = keep & (day > n_days - 365)
+    value = np.bincount(cust[last_year], weights=margin[last_year], minlength=n)
+    positive = value[value > 0]
+    value_q = (lambda q: float(np.quantile(positive, q))) if positive.size else (lambda q: np.inf)
     free, keep, pay = pool.copy(), keep.copy(), {k: v.copy() for k, v in pay.items()}
     limit = credit_limit.copy()
     chosen = {}
@@ -770,58 +809,100 @@ def _plant_customers(rng, c, tx, pay, keep, base, pool, alive, propensity, need,
         member[idx] = True
         return idx, member
 
-    # healthy growers (the rarest: chosen first): purchases of the year before the last thinned to at most
-    # 1 / 1.5 of the last year's
+    def count(mask):
+        return np.bincount(cust[mask], minlength=n)
+
+    def total(mask, weights=amount):
+        return np.bincount(cust[mask], weights=weights[mask], minlength=n)
+
+    # the payments of the situations: their sales due in the 365 days up to as_of or later, and any open at
+    # as_of, are paid anew (the older ones keep their day); none is paid in part. Growers whose sales of that
+    # year were all paid within 30 days of due are preferred, late payers with a high payment propensity: the
+    # plants then change fewer of the payment model's outcomes
+    renew = sale & ((due > n_days - 365) | (pay["paid"] < 0))
+    punctual = count(renew & (np.where(pay["paid"] >= 0, pay["paid"], n_days) - due > 30)) == 0
+
+    def in_full(idx):
+        rows = sale & np.isin(cust, idx)
+        pay["paid_amount"][rows] = np.where(pay["paid"][rows] < 0, np.nan, amount[rows])
+        pay["partial"][rows] = False
+
+    def repay(member, paid_day):
+        new = sale & member[cust] & renew
+        pay["paid"][new] = np.where(paid_day[new] > n_days, -1, paid_day[new])
+        in_full(np.flatnonzero(member))
+
+    # steady customers paying on time whose limit is far below the need (large enough for the rounding to keep
+    # 0.15 x need near 0.15; the rarest: chosen first), other active customers far above it (chosen after the
+    # growers)
+    cl = MIX["credit_limit"]
+
+    def far_from_need(name, ok, prefer=None):
+        spec = CREDIT_LIMIT_PLANTS[name]
+        idx, _ = pick(name, spec["customers"], ok, prefer)
+        limit[idx] = np.maximum(np.ceil(spec["factor"] * need[idx] / cl["round_up_to"]) * cl["round_up_to"],
+                                cl["minimum"])
+        return idx
+
+    idx = far_from_need("far_below_need", active & good & (st["n_last"] >= 6) & (since < n_days - 365)
+                        & (need >= 10000), need >= 20000)
+    in_full(idx)  # they pay on time, and in full
+    # healthy growers: purchases of the year before the last thinned to at most 1 / 1.5 of the last year's
     idx, grower = pick("healthy_growers", SITUATIONS["healthy_growers"],
-                       (pct >= 0.8) & (base["rating"] <= RATING_SCALE.index("BBB")) & (st["late_730"] == 0)
+                       (pct >= 0.9) & (value >= value_q(0.85)) & (base["rating"] <= RATING_SCALE.index("BBB"))
                        & active & (since <= n_days - 730) & (st["n_last"] >= 4) & (st["n_prev"] >= 1),
-                       prefer=pct >= 0.85)
+                       prefer=punctual)
     allowed = np.zeros(n, np.int64)
     allowed[idx] = np.floor(st["n_last"][idx] / 1.5).astype(np.int64)
     rows = np.flatnonzero(sale & grower[cust] & (day > n_days - 730) & (day <= n_days - 365))
     rows = rows[np.lexsort((rng.random(len(rows)), cust[rows]))]  # random order within customer
     rank = np.arange(len(rows)) - np.searchsorted(cust[rows], cust[rows])
     keep &= ~np.isin(sale_id, sale_id[rows[rank >= allowed[cust[rows]]]])  # their returns go with them
-    # steady customers paying on time whose limit is far below the need (large enough for the rounding to keep
-    # 0.15 x need near 0.15); other active customers far above it
-    steady = active & good & (st["n_last"] >= 6) & (since < n_days - 365) & (need >= 10000)
-    cl = MIX["credit_limit"]
-    for name, ok, prefer in (("far_below_need", steady, need >= 20000),
-                             ("far_above_need", active & (st["n_last"] >= 4), None)):
-        spec = CREDIT_LIMIT_PLANTS[name]
-        idx, _ = pick(name, spec["customers"], ok, prefer)
-        limit[idx] = np.maximum(np.ceil(spec["factor"] * need[idx] / cl["round_up_to"]) * cl["round_up_to"],
-                                cl["minimum"])
-    # valuable customers who stop buying 150-240 days before as_of (frequent buyers in the year before)
+    far_from_need("far_above_need", active & (st["n_last"] >= 4))
+    # valuable customers who stop buying 150-240 days before as_of (frequent buyers in the year before, valuable
+    # by the margin they keep whatever the stop day)
     span = sale & (day > n_days - 515) & (day <= n_days - 150)
-    frequent = np.bincount(cust[span], minlength=n) >= 12
+    frequent = count(span) >= 12
     window = sale & (day >= n_days - 240) & (day <= n_days - 150)
-    idx, member = pick("valuable_stopped_buying", SITUATIONS["valuable_stopped_buying"],
-                       (pct >= 0.9) & alive & frequent & (np.bincount(cust[window], minlength=n) >= 1)
-                       & (since < n_days - 515), prefer=pct >= 0.95)
-    rows = np.flatnonzero(window & member[cust])  # the last purchase: one of theirs in the window, at random
+    kept_year = keep & (day > n_days - 365) & (day < n_days - 240)
+    idx, stopper = pick("valuable_stopped_buying", SITUATIONS["valuable_stopped_buying"],
+                        (pct >= 0.9) & alive & frequent & (count(window) >= 1) & (since < n_days - 515)
+                        & (total(kept_year, margin) >= value_q(0.8)), prefer=pct >= 0.95)
+    rows = np.flatnonzero(window & stopper[cust])  # the last purchase: one of theirs in the window, at random
     rows = rows[np.lexsort((rng.random(len(rows)), cust[rows]))]
     first = np.unique(cust[rows], return_index=True)[1]
     stop_day = np.full(n, -1, np.int64)
     stop_day[cust[rows[first]]] = day[rows[first]]
-    keep &= ~(member[cust] & (day > stop_day[cust]))
+    keep &= ~(stopper[cust] & (day > stop_day[cust]))
     # valuable active customers whose rating falls 2+ notches (planted in the second snapshot by the caller)
     pick("valuable_rating_fall", SITUATIONS["valuable_rating_fall"],
-         (pct >= 0.9) & active & (base["rating"] <= len(RATING_SCALE) - 3))
-    # small customers made late payers, with sales still open at as_of, and a limit below their receivables
-    will_open = sale & (day > n_days - c["terms"][cust] - 31)  # open at as_of once paid 31+ days late
-    recent = np.bincount(cust[will_open], weights=amount[will_open], minlength=n)
-    _, member = pick("low_value_over_limit", SITUATIONS["low_value_over_limit"],
-                     (pct < 0.45) & alive & (recent >= 250))
-    rows = sale & member[cust]
-    paid = pay["due"][rows] + 31 + np.floor(rng.exponential(PAYMENT["delay_given_late"]["mean"], rows.sum()))
-    pay["paid"][rows] = np.where(paid > n_days, -1, paid).astype(np.int64)
-    pay["paid_amount"][rows] = np.where(paid > n_days, np.nan, amount[rows])
-    pay["partial"][rows] = False
+         (pct >= 0.9) & (value >= value_q(0.85)) & active & (base["rating"] <= len(RATING_SCALE) - 3))
+    # the late payers pay 31 + floor(Exponential(60)) days after due (one draw per row, used for the customers
+    # chosen), and owe at as_of what that leaves open
+    late_paid = due + 31 + np.floor(rng.exponential(LATE_PAYERS["mean"], len(tx))).astype(np.int64)
+    still_open = renew & (late_paid > n_days)
+    owed = total(keep & still_open)
+    # low-value active customers with 250+ open at as_of once paid late, none of it due in the 30 days up to
+    # as_of (so every sale their payment index scores is 31+ days late) and a sale due in the year before that;
+    # their limit is cut below their receivables
+    just_due = sale & keep & (due > n_days - 31) & (due <= n_days)
+    scored = sale & keep & (due > n_days - 365) & (due <= n_days - 31)
+    _, small = pick("low_value_over_limit", SITUATIONS["low_value_over_limit"],
+                    active & (value <= value_q(0.4)) & (owed >= 250) & (count(just_due) == 0)
+                    & (count(scored) >= 1), prefer=propensity > 0.5)
+    # active regular buyers of middling value, 25%+ of what they owe at as_of more than 60 days past due
+    overdue_60 = total(keep & still_open & (due < n_days - 60))
+    _, chronic = pick("chronic_late_payers", SITUATIONS["chronic_late_payers"],
+                      active & (value < value_q(0.7)) & (st["n_last"] >= 3) & (overdue_60 > 0)
+                      & (overdue_60 >= 0.25 * owed), prefer=propensity > 0.5)
+    repay(small | chronic, late_paid)
+    # the growers and the customers who stopped buying pay the same 1-10 days (per customer) before due
+    repay(grower | stopper, due - rng.integers(1, 11, n)[cust])
     open_amount = np.where(pay["paid"] < 0, amount, amount - np.nan_to_num(pay["paid_amount"]))
     exposure = np.bincount(cust[keep], weights=open_amount[keep], minlength=n)
-    limit[member] = np.maximum(np.floor(0.4 * exposure[member] / 100) * 100, 100.0)
-    limit[grower] = np.maximum(limit[grower], np.ceil(2 * exposure[grower] / 1000) * 1000)
+    limit[small] = np.maximum(np.floor(0.4 * exposure[small] / 100) * 100, 100.0)
+    roomy = grower | chronic
+    limit[roomy] = np.maximum(limit[roomy], np.ceil(2 * exposure[roomy] / 1000) * 1000)
     return chosen, keep, pay, limit, stop_day
 
 
@@ -976,7 +1057,7 @@ def generate_sample(n_customers: int = 2000, as_of: str | dt.date = "2026-10-31"
         "credit_limit": credit_limit,
         "payment_terms_days": c["terms"].astype(float),
         "since": _dates(start, c["since_day"]),
-        "Agente": _labels(MIX["agents"], c["agent"]),
+        "account_manager": _labels(MIX["agents"], c["agent"]),
     })
 
     # invoices: numbered in date order within year, separately for sales (F) and credit notes (NC)
@@ -1092,10 +1173,10 @@ def generate_sample(n_customers: int = 2000, as_of: str | dt.date = "2026-10-31"
             "valuable_rating_fall": listed(chosen["valuable_rating_fall"]),
             "valuable_stopped_buying": listed(chosen["valuable_stopped_buying"]),
             "low_value_over_limit": listed(chosen["low_value_over_limit"]),
-            "chronic_late_payers": ids[chronic].tolist(),
+            "chronic_late_payers": listed(chosen["chronic_late_payers"]),
             "healthy_growers": listed(chosen["healthy_growers"])},
         "situation_details": {"stop_dates": dated(chosen["valuable_stopped_buying"], stop_day),
-                              "rules": dict(_SITUATION_RULES)},
+                              "late_payers": dict(LATE_PAYERS), "rules": dict(_SITUATION_RULES)},
         "counts": {"customers": n, "transactions": len(transactions), "returns": int(credit_note.sum()),
                    "invoices": len(invoices), "open_invoices": int(is_open.sum()),
                    "partial_payments": int(partial.sum()),
@@ -1179,6 +1260,15 @@ alerts:                          # monitoring rules: the kit's defaults, then tw
   - {{name: segment_worse, min_steps: 1, severity: medium}}
   - {{name: field_drop, field: esg_score, min_change: 10, severity: medium}}
   - {{name: flag_set, field: legal_event, severity: high}}
+actions:                         # next-action rules in the order they are evaluated: the kit's defaults
+  - {{name: protect_credit, valuable_share: 0.2, min_notches: 1, on_worsening: true, priority: high}}
+  - {{name: reduce_exposure, low_value_share: 0.5, min_p_late: 0.5, max_payment_index: 50, priority: high}}
+  - {{name: collect, min_days: 60, min_amount: 0, priority: high}}
+  - {{name: retain, valuable_share: 0.2, lapsed_days: 365, max_p_alive: 0.5, min_churn_probability: 0.5, priority: high}}
+  - {{name: grow, valuable_share: 0.2, min_p_alive: 0.8, min_payment_index: 80, priority: medium}}
+  - {{name: reactivate, valuable_share: 0.2, lapsed_days: 365, priority: medium}}
+  - {{name: serve_at_lower_cost, low_value_share: 0.3, priority: low}}
+  - {{name: maintain, priority: low}}
 """
 
 _CSV_READ = """\

@@ -6,7 +6,8 @@ export after the column map; optional ones are added empty when absent). Extra c
 customers
     ``customer_id`` (str, unique), ``name``, ``customer_type`` (B2B/B2C), ``sector``, ``region``,
     ``channel``, ``size_class``, ``credit_limit`` (float, currency), ``payment_terms_days`` (float, days),
-    ``since`` (date the relationship started).
+    ``since`` (date the relationship started), ``account_manager`` (the sales agent or account manager
+    responsible for the customer).
 transactions
     ``customer_id``, ``date``, ``amount`` (float; negative = return or credit note, kept and flagged in
     ``is_return``), optional ``margin`` (float, currency), ``product``, ``channel``.
@@ -56,6 +57,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("credit_limit", "float", required=False),
         Column("payment_terms_days", "float", required=False),
         Column("since", "date", required=False),
+        Column("account_manager", "str", required=False),
     ),
     "transactions": (
         Column("customer_id", "id"),

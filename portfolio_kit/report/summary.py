@@ -27,6 +27,8 @@ dso                       payments        ``receivables_kpis``: ``dso`` of the l
 alerts_high, ..._low      monitoring      ``alerts``: alerts per severity
 expected_credit_loss      credit          ``expected_credit_loss``: sum of ``ecl`` over the buckets
 limits_to_cut, _raise     credit          ``customers_credit``: customers whose ``limit_action`` is cut / raise
+customers_to_act_on       actions         ``customers_actions``: customers whose action is not ``maintain``
+high_priority_value_...   actions         ``customers_actions``: value at stake of the high-priority actions
 ========================  ==============  =================================================================
 
 Examples
@@ -51,14 +53,14 @@ import pandas as pd
 from portfolio_kit.churn import AT_RISK_PROBABILITY
 from portfolio_kit.data.schemas import key_figures_table
 from portfolio_kit.monitoring import SEVERITIES
-from portfolio_kit.report.tables import (ABC_SUMMARY, AGING, ALERTS, CONCENTRATION, CUSTOMERS_CHURN, CUSTOMERS_CLV,
-                                         CUSTOMERS_CREDIT, CUSTOMERS_SEGMENTS, DATA_TABLES, EXPECTED_CREDIT_LOSS,
+from portfolio_kit.report.tables import (ABC_SUMMARY, AGING, ALERTS, CONCENTRATION, CUSTOMERS_ACTIONS, CUSTOMERS_CHURN,
+                                         CUSTOMERS_CLV, CUSTOMERS_CREDIT, CUSTOMERS_SEGMENTS, DATA_TABLES, EXPECTED_CREDIT_LOSS,
                                          RECEIVABLES_KPIS, REVENUE_BY_MONTH)
 from portfolio_kit.report.style import TABLE_CLASS, TABLE_CSS
 from portfolio_kit.report.texts import Markdown, Texts
 
 __all__ = ["FIGURES", "CHURN_THRESHOLD", "read_run_tables", "run_as_of", "notebook_pages", "headline_figures",
-           "monthly_trend", "clv_by_segment", "introduction", "conclusions", "headline_table", "key_figures",
+           "monthly_trend", "clv_by_segment", "introduction", "conclusions", "headline_table", "key_figures", "top_actions",
            "LinkedTable"]
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,8 @@ FIGURES: dict[str, tuple[str, str]] = {
     "expected_credit_loss": ("credit", "money"),
     "limits_to_cut": ("credit", "count"),
     "limits_to_raise": ("credit", "count"),
+    "customers_to_act_on": ("actions", "count"),
+    "high_priority_value_at_stake": ("actions", "money"),
 }
 
 #: Churn probability above which an active customer counts as at risk (the churn page's own threshold).
@@ -104,6 +108,7 @@ _TABLES: dict[str, list[str]] = {
     ALERTS: ["severity"],
     EXPECTED_CREDIT_LOSS: ["bucket", "ecl"],
     CUSTOMERS_CREDIT: ["customer_id", "limit_action"],
+    CUSTOMERS_ACTIONS: ["customer_id", "action", "priority", "value_at_stake"],
 }
 
 
@@ -229,6 +234,11 @@ def _values(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | None, segment
     if CUSTOMERS_CREDIT in tables:
         actions = tables[CUSTOMERS_CREDIT]["limit_action"].value_counts()
         values.update(limits_to_cut=actions.get("cut", 0), limits_to_raise=actions.get("raise", 0))
+    if CUSTOMERS_ACTIONS in tables:
+        todo = tables[CUSTOMERS_ACTIONS]
+        act = todo["action"].ne("maintain")
+        values.update(customers_to_act_on=act.sum(),
+                      high_priority_value_at_stake=todo.loc[act & todo["priority"].eq("high"), "value_at_stake"].sum())
     return {k: float(v) for k, v in values.items()}, details
 
 
@@ -414,10 +424,28 @@ def conclusions(figures: pd.DataFrame, t: Texts, trend: pd.DataFrame | None = No
         counts = {s: int(v[f"alerts_{s}"]) for s in SEVERITIES}
         sentences.append(t("summary.sentence.alerts", **counts) if sum(counts.values())
                          else t("summary.sentence.no_alerts"))
+    if have("customers_to_act_on", "high_priority_value_at_stake"):
+        sentences.append(t("summary.sentence.actions", customers=int(v["customers_to_act_on"]),
+                           value=v["high_priority_value_at_stake"]))
     if have("expected_credit_loss", "limits_to_cut", "limits_to_raise"):
         sentences.append(t("summary.sentence.credit", ecl=v["expected_credit_loss"], cut=int(v["limits_to_cut"]),
                            raise_=int(v["limits_to_raise"]), trend=since("expected_credit_loss")))
     return Markdown("\n".join(f"- {s}" for s in sentences))
+
+
+def top_actions(run_dir: str | Path | None, n: int = 10) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The run's next actions for the summary page: customers and value at stake per action (in the order of
+    the rules), and the ``n`` actions with the most at stake (high priority first, ``maintain`` left out); None
+    when the run has no ``customers_actions`` table."""
+    path = Path(run_dir) / "tables" / f"{CUSTOMERS_ACTIONS}.csv" if run_dir else None
+    if path is None or not path.is_file():
+        return None
+    todo = pd.read_csv(path, usecols=lambda c: c in ("customer_id", "name", "action", "priority", "reason",
+                                                      "value_at_stake", "owner"), dtype={"customer_id": str})
+    counts = (todo.groupby("action", sort=False).agg(customers=("customer_id", "size"),
+                                                     value_at_stake=("value_at_stake", "sum")).reset_index())
+    top = todo[todo["action"].ne("maintain")].head(n)   # the table is saved most urgent first
+    return counts, top.reset_index(drop=True)
 
 
 class LinkedTable:

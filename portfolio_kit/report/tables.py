@@ -8,21 +8,26 @@ What a run writes goes to the client, so it is safe to open in a spreadsheet (OW
 with a single quote ``'`` before it, as OWASP recommends, so that Excel or LibreOffice show it rather than run it as a
 formula. Numbers are never touched (a negative amount stays a number); a table without such text is written exactly
 as pandas writes it. The workbook reads identifiers (columns ending in ``_id``, and columns with leading zeros such
-as ``000001``) as text, and stores every text cell as text, never as a formula.
+as ``000001``) as text, and stores every text cell as text, never as a formula. The tables of
+:data:`PER_OWNER_TABLES` also get a sheet per owner (each account manager's own rows, to hand over).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from itertools import chain
 from pathlib import Path
 
 import pandas as pd
 
+from portfolio_kit.report.texts import Texts
+
 __all__ = ["save_table", "save_key_figures", "read_key_figures", "read_customer_tables", "write_workbook", "read_table",
            "CUSTOMER_TABLE_PREFIX", "NOT_RUN_FILE", "read_not_run", "DATA_TABLES", "REVENUE_BY_MONTH", "CONCENTRATION",
            "ABC_SUMMARY", "CUSTOMERS_SEGMENTS", "CUSTOMERS_CLV", "CUSTOMERS_CHURN", "AGING", "RECEIVABLES_KPIS",
-           "ALERTS", "CUSTOMERS_PAYMENTS", "EXPECTED_CREDIT_LOSS", "CUSTOMERS_CREDIT"]
+           "ALERTS", "CUSTOMERS_PAYMENTS", "EXPECTED_CREDIT_LOSS", "CUSTOMERS_CREDIT", "CUSTOMERS_ACTIONS",
+           "PER_OWNER_TABLES", "NO_OWNER", "CUSTOMERS_360", "JOINED_LATER"]
 
 # Tables another page reads (the executive summary, the credit page), saved and read by these names only.
 DATA_TABLES = "data_tables"
@@ -38,6 +43,10 @@ ALERTS = "alerts"
 CUSTOMERS_PAYMENTS = "customers_payments"
 EXPECTED_CREDIT_LOSS = "expected_credit_loss"
 CUSTOMERS_CREDIT = "customers_credit"
+CUSTOMERS_ACTIONS = "customers_actions"
+CUSTOMERS_360 = "customers_360"
+#: Per-customer tables made from the others once monitoring has run (the actions page's).
+JOINED_LATER = (CUSTOMERS_360, CUSTOMERS_ACTIONS)
 
 #: The file of a run folder listing the notebooks not run and why (``{notebook: reason}``), written by the runner
 #: before any notebook runs, so the summary can say it.
@@ -47,7 +56,16 @@ NOT_RUN_FILE = "not_run.json"
 #: joins them to compare two runs.
 CUSTOMER_TABLE_PREFIX = "customers_"
 
+#: Tables whose workbook also has a sheet per value of their ``owner`` column (that owner's rows, all columns),
+#: after the tables, owners in alphabetical order.
+PER_OWNER_TABLES = (CUSTOMERS_ACTIONS,)
+#: The owner's sheet of the rows without an owner.
+NO_OWNER = "(no owner)"
+
 _EXCEL_SHEET_CHARS = 31
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")  # and no ' at either end
+_RESERVED_SHEETS = {"contents", "history"}  # the workbook's first sheet, and a name Excel keeps for itself
+_CSV_ONLY = " only (too long for a sheet)"
 #: Rows above which a table stays CSV only (Excel's limit is 1,048,576; openpyxl writes ~20k rows a second).
 WORKBOOK_MAX_ROWS = 20_000
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -150,11 +168,15 @@ def read_table(run_dir: str | Path | None, name: str) -> pd.DataFrame | None:
 
 def read_customer_tables(run_dir: str | Path | None) -> pd.DataFrame:
     """Every per-customer table a run saved (``tables/customers_*.csv``) joined on ``customer_id``; an
-    empty frame when there are none. Columns present in several tables are taken from the first."""
+    empty frame when there are none. Columns present in several tables are taken from the first. The tables
+    built from the others after monitoring runs (:data:`JOINED_LATER`) are left out, so that two runs compare
+    the same tables."""
     if not run_dir:
         return pd.DataFrame(columns=["customer_id"])
     joined = None
     for path in sorted((Path(run_dir) / "tables").glob(f"{CUSTOMER_TABLE_PREFIX}*.csv")):
+        if path.stem in JOINED_LATER:
+            continue
         table = pd.read_csv(path, dtype={"customer_id": str})
         if joined is None:
             joined = table
@@ -169,30 +191,72 @@ def _data_lines(csv: Path) -> int:
         return max(sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 24), b"")) - 1, 0)
 
 
-def write_workbook(tables_dir: str | Path, path: str | Path, max_rows: int = WORKBOOK_MAX_ROWS) -> Path | None:
+def _sheet_name(name: str, used: set[str], fallback: str = "sheet") -> str:
+    """``name`` as an Excel sheet name, added to ``used`` (lower case): without ``[]:*?/\\`` nor control
+    characters, no ``'`` at either end, at most 31 characters, not empty (``fallback``), and ``~2``, ``~3``...
+    at the end when taken (Excel compares sheet names ignoring case)."""
+    base = _SHEET_FORBIDDEN.sub("", str(name)).strip(" '")[:_EXCEL_SHEET_CHARS].rstrip(" '") or fallback
+    sheet, n = base, 1
+    while sheet.casefold() in used:
+        n += 1
+        sheet = f"{base[:_EXCEL_SHEET_CHARS - 2 - len(str(n))].rstrip(' ')}~{n}"
+    used.add(sheet.casefold())
+    return sheet
+
+
+def _by_owner(csv: Path) -> list[tuple[str, pd.DataFrame]]:
+    """The rows of a saved table per value of its ``owner`` column as the workbook shows them, owners in
+    alphabetical order and the rows without one (:data:`NO_OWNER`) last; none when the table has no ``owner``."""
+    if "owner" not in pd.read_csv(csv, nrows=0).columns:
+        return []
+    table = _read_for_sheet(csv)
+    owner = pd.read_csv(csv, usecols=["owner"], dtype=str, keep_default_na=False)["owner"].str.strip()
+    rows = owner.groupby(owner.to_numpy(), sort=False).indices
+    order = sorted(rows, key=lambda o: (o == "", o.casefold(), o))
+    return [(o or NO_OWNER, table.iloc[rows[o]]) for o in order]
+
+
+def _worded(rows: pd.DataFrame, texts: Texts) -> pd.DataFrame:
+    """An owner's rows in the report's language: headers, and the actions, priorities and triggers named."""
+    out = rows.copy()
+    for column in ("action", "priority", "trigger", "secondary_actions"):
+        if column in out.columns:
+            out[column] = out[column].map(lambda v: ", ".join(str(texts.label(part)) for part in v.split(", "))
+                                          if isinstance(v, str) and v else v)
+    return out.rename(columns=texts.column)
+
+
+def write_workbook(tables_dir: str | Path, path: str | Path, max_rows: int = WORKBOOK_MAX_ROWS,
+                   texts: Texts | None = None) -> Path | None:
     """Gather every ``*.csv`` of ``tables_dir`` into one Excel workbook, a sheet per table.
 
     Tables longer than ``max_rows`` (per-customer tables of large clients) stay CSV only: the first sheet,
     ``contents``, lists every table with its rows and where it is. Identifier columns (``*_id``) and columns with
     leading zeros are read as text; text cells are quoted as in :func:`save_table`, so no cell is a formula.
+    After the tables, a table of :data:`PER_OWNER_TABLES` with an ``owner`` column has a sheet per owner (named
+    after the owner, made a valid sheet name; :data:`NO_OWNER` for rows without one) holding that owner's rows
+    when they fit ``max_rows``, each listed in ``contents`` as ``<table>: <owner>``; with ``texts``, in the
+    report's language (the hand-off to each account manager).
     """
     csvs = sorted(Path(tables_dir).glob("*.csv"))
     if not csvs:
         return None
     lines = {csv: _data_lines(csv) for csv in csvs}
-    contents = pd.DataFrame({"table": [c.stem for c in csvs], "rows": [lines[c] for c in csvs],
-                             "where": [f"tables/{c.name}"
-                                       + ("" if lines[c] <= max_rows else " only (too long for a sheet)")
-                                       for c in csvs]})
-    used: set[str] = {"contents"}
+    listed = [(c.stem, lines[c], f"tables/{c.name}" + ("" if lines[c] <= max_rows else _CSV_ONLY)) for c in csvs]
+    used = set(_RESERVED_SHEETS)
+    sheets: list[tuple[str, Path | pd.DataFrame]] = [(_sheet_name(c.stem, used), c) for c in csvs
+                                                     if lines[c] <= max_rows]
+    for csv in (c for c in csvs if c.stem in PER_OWNER_TABLES):
+        for owner, rows in _by_owner(csv):
+            sheet = _sheet_name(owner, used, fallback="owner") if len(rows) <= max_rows else None
+            listed.append((f"{csv.stem}: {owner}", len(rows),
+                           f"sheet {sheet}" if sheet else f"tables/{csv.name}{_CSV_ONLY}"))
+            if sheet:
+                sheets.append((sheet, _worded(rows, texts) if texts is not None else rows))
+    contents = pd.DataFrame(listed, columns=["table", "rows", "where"])
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         _safe(contents).to_excel(writer, sheet_name="contents", index=False)
-        for csv in (c for c in csvs if lines[c] <= max_rows):
-            sheet = csv.stem[:_EXCEL_SHEET_CHARS]
-            n = 1
-            while sheet in used:
-                n += 1
-                sheet = f"{csv.stem[:_EXCEL_SHEET_CHARS - 3]}~{n}"
-            used.add(sheet)
-            _safe(_read_for_sheet(csv)).to_excel(writer, sheet_name=sheet, index=False)
+        for sheet, source in sheets:
+            table = _read_for_sheet(source) if isinstance(source, Path) else source
+            _safe(table).to_excel(writer, sheet_name=sheet, index=False)
     return Path(path)

@@ -19,9 +19,9 @@ import pandas as pd
 from portfolio_kit import __version__
 from portfolio_kit.data.config import ConfigError, load_config
 from portfolio_kit.data import DataValidationError, check_portfolio
-from portfolio_kit.monitoring import parse_alert_rules
-from portfolio_kit.runner.suite import (DEFAULT_REPORTS, NOTEBOOKS_DIR, RunError, RunFailed, discover_notebooks,
-                                        list_runs, notebook_parameters, plan_run, reports_root, run_suite)
+from portfolio_kit.runner.suite import (DEFAULT_REPORTS, NOTEBOOKS_DIR, RunError, RunFailed, check_config_rules,
+                                        discover_notebooks, list_runs, notebook_parameters, plan_run, reports_root,
+                                        run_suite)
 from portfolio_kit.report.texts import LANGUAGES, texts
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -69,8 +69,7 @@ def cmd_run(args) -> int:
 
 def cmd_validate(args) -> int:
     cfg = load_config(args.config, as_of=args.as_of)
-    if cfg.alerts:
-        parse_alert_rules(cfg.alerts)  # as run does: an unknown rule or field is an error naming the rule
+    check_config_rules(cfg)  # as run does: an unknown rule, field or lever is an error naming it
     plan_run(cfg, discover_notebooks(NOTEBOOKS_DIR), None, {  # the config's notebook parameters, as run checks them
         "config_path": str(cfg.source), "as_of": cfg.as_of.isoformat(), "pseudonymise": False, "previous_run": "",
         "language": cfg.language})

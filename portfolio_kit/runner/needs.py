@@ -16,6 +16,7 @@ payments           invoices (the open-items ledger)
 churn              sales covering at least two churn horizons (about a year)
 monitoring         two business-information snapshots, or a previous run of the client to compare with
 credit             invoices (the open-items ledger); it reads the CLV and payments tables of the same run
+actions            sales; it reads every per-customer table of the same run, the alerts and the credit limits
 =================  =========================================================================================
 """
 
@@ -34,11 +35,13 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "churn": ("sales", "sales_history"),
     "monitoring": ("snapshots_or_previous_run",),
     "credit": ("invoices",),
+    "actions": ("sales",),
 }
 
-#: Notebooks that read the per-customer tables the other notebooks of the same run save (monitoring compares
-#: them with the previous run's): they run once the others are done. The summary always runs last.
-RUNS_AFTER_THE_OTHERS = ("monitoring", "credit")
+#: Notebooks that read the tables other notebooks of the same run save, by wave: monitoring (which compares
+#: the per-customer tables with the previous run's) and credit run once the others are done, actions once
+#: those are done too (it reads their alerts and credit limits). The summary always runs last.
+RUNS_AFTER_THE_OTHERS: tuple[tuple[str, ...], ...] = (("monitoring", "credit"), ("actions",))
 
 #: Months of sales history the churn page needs: a horizon to learn on and one to check (short horizons).
 CHURN_HISTORY_MONTHS = 12

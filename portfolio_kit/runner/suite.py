@@ -53,13 +53,15 @@ from portfolio_kit.data.config import PortfolioConfig
 from portfolio_kit.data.exports import DataValidationError, file_sha256
 from portfolio_kit.data.portfolio import check_portfolio
 from portfolio_kit.clv import PURCHASE_MODELS
+from portfolio_kit.actions import check_levers, parse_action_rules
 from portfolio_kit.monitoring import parse_alert_rules
 from portfolio_kit.report.texts import LANGUAGES, texts
 from portfolio_kit.report.tables import NOT_RUN_FILE, read_key_figures, write_workbook
 from portfolio_kit.runner.needs import RUNS_AFTER_THE_OTHERS, unmet_need
 
 __all__ = ["NOTEBOOKS_DIR", "DEFAULT_REPORTS", "RunError", "ParameterError", "RunFailed", "Param", "discover_notebooks",
-           "notebook_parameters", "plan_run", "run_suite", "list_runs", "previous_run", "RUNNER_PARAMETERS"]
+           "notebook_parameters", "plan_run", "run_suite", "list_runs", "previous_run", "RUNNER_PARAMETERS",
+           "check_config_rules", "run_waves"]
 
 log = logging.getLogger(__name__)
 
@@ -463,14 +465,26 @@ def _title(path: Path) -> str:
     return notebook_name(path).replace("_", " ").capitalize()
 
 
+def check_config_rules(cfg: PortfolioConfig) -> None:
+    """The config's rule lists as a run uses them, checked before anything runs: alert rules, action rules and
+    strategy levers (an unknown rule, field or lever is a ``ValueError`` naming it)."""
+    if cfg.alerts:
+        parse_alert_rules(cfg.alerts)
+    if cfg.actions:
+        parse_action_rules(cfg.actions)
+    if cfg.levers:
+        check_levers(cfg.levers)
+
+
 def run_waves(plans: list[NotebookPlan]) -> list[list[NotebookPlan]]:
     """The plans in the order they can run: first every notebook that depends on no other, side by side; then
-    those that read the run's other tables (:data:`~portfolio_kit.runner.needs.RUNS_AFTER_THE_OTHERS`); the
-    summary last."""
+    the waves of those that read the run's other tables (:data:`~portfolio_kit.runner.needs.RUNS_AFTER_THE_OTHERS`);
+    the summary last."""
     last = [p for p in plans if p.name == SUMMARY_NOTEBOOK]
-    after = [p for p in plans if p.name in RUNS_AFTER_THE_OTHERS]
-    first = [p for p in plans if p not in last and p not in after]
-    return [wave for wave in (first, after, last) if wave]
+    later = [[p for p in plans if p.name in wave] for wave in RUNS_AFTER_THE_OTHERS]
+    waiting = {p.name for wave in later for p in wave}
+    first = [p for p in plans if p not in last and p.name not in waiting]
+    return [wave for wave in (first, *later, last) if wave]
 
 
 def _execute(plan: NotebookPlan, run: Path) -> dict:
@@ -561,8 +575,7 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
                      "pseudonymise": pseudonymise,
                      "previous_run": str(prev) if prev else "", "language": cfg.language}
     plans = plan_run(cfg, notebooks, overrides, runner_values)
-    if cfg.alerts:
-        parse_alert_rules(cfg.alerts)  # an unknown rule or field is an error naming the rule, before any run
+    check_config_rules(cfg)
     portfolio, report = check_portfolio(cfg)
     if not report.ok:
         raise DataValidationError(report)
@@ -611,7 +624,8 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
                 entries[entry["name"]] = entry
     manifest["notebooks"] = [entries[plan.name] for plan in plans]
     failures = [entry["error"] for entry in manifest["notebooks"] if entry.get("error")]
-    workbook = write_workbook(partial / "tables", partial / "tables" / f"{cfg.client}_{cfg.as_of.isoformat()}.xlsx")
+    workbook = write_workbook(partial / "tables", partial / "tables" / f"{cfg.client}_{cfg.as_of.isoformat()}.xlsx",
+                              texts=texts(cfg.language, cfg.currency))
     manifest["workbook"] = str(workbook.relative_to(partial)) if workbook else None
     (partial / "index.html").write_text(_index_html(cfg, manifest, read_key_figures(partial)), encoding="utf-8")
     failure = "; ".join(failures) or None
