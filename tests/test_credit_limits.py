@@ -39,6 +39,7 @@ def test_need_is_a_month_of_purchases_for_its_days_to_pay_plus_the_buffer():
     ("p_late", [0.0, 0.2499, 0.25, 0.4999, 0.5, 1.0], [1.0, 1.0, 0.75, 0.75, 0.5, 0.5]),
     ("ecl_rate", [0.0, 0.0499, 0.05, 0.10, 0.2499, 0.25], [1.0, 1.0, 0.75, 0.5, 0.5, 0.25]),
     ("rating", ["AAA", "bbb ", "bb", "B", "CCC", "C", "D", "ZZ"], [1.0, 1.0, 0.75, 0.5, 0.25, 0.25, 0.0, 0.5]),
+    ("failure_score", [1.0, 69.9, 70.0, 84.9, 85.0, np.nan], [1.0, 1.0, 0.5, 0.5, 0.25, 0.5]),
 ])
 def test_risk_factor_steps_at_their_boundaries(signal, values, factors):
     out = recommended_limits(_rows(**{signal: values}), WIDE)
@@ -153,9 +154,10 @@ def test_planted_limits_far_from_need_are_found_on_the_sample(sample_portfolio, 
     inv, end = p.invoices, p.as_of
     edges = (*payments.DEFAULT_EDGES, 365)
     ecl = credit.customer_ecl(inv, end, credit.historical_loss_rates(inv, end, edges=edges), edges=edges)
-    ratings = p.snapshots.sort_values("snapshot_date").groupby("customer_id")["rating"].last()
+    latest = p.snapshots.sort_values("snapshot_date").groupby("customer_id").last()
     profile = credit.credit_profile(p.customers, credit.payment_habits(inv, end), ecl,
-                                    defaulted=credit.defaulted_customers(inv, end), ratings=ratings,
+                                    defaulted=credit.defaulted_customers(inv, end), ratings=latest["rating"],
+                                    failure_scores=latest["failure_score"],
                                     payment_index=payments.payment_index(inv, end).set_index("customer_id")[
                                         "payment_index"])
     action = recommended_limits(profile).set_index("customer_id")["limit_action"].astype(str)

@@ -16,17 +16,17 @@ reduce_exposure          a low-value customer (bottom ``low_value_share`` = 50%)
                          50) whose exposure is over its credit limit
 collect                  more than ``min_amount`` (0) open over ``min_days`` (60) days past    that overdue amount
                          due
-retain                   a valuable customer still buying (a purchase in the last              CLV (else value_12m)
-                         ``lapsed_days`` = 365) who is slipping: P(alive) < ``max_p_alive``
-                         (0.5) or churn probability > ``min_churn_probability`` (0.5)
-grow                     a valuable customer, alive (P(alive) >= ``min_p_alive`` 0.8), paying  CLV (else value_12m)
+retain                   a valuable customer still buying (a purchase in the last              risk-adjusted CLV
+                         ``lapsed_days`` = 365) who is slipping: P(alive) < ``max_p_alive``     (else CLV, else
+                         (0.5) or churn probability > ``min_churn_probability`` (0.5)          value_12m)
+grow                     a valuable customer, alive (P(alive) >= ``min_p_alive`` 0.8), paying  as retain
                          well (payment index >= ``min_payment_index`` 80), with credit headroom
                          (exposure below its limit, or a limit to raise) and sales not falling
 reactivate               no purchase for ``lapsed_days`` (365) or more, once valuable          revenue of the year
                          (top ``valuable_share`` by the revenue of the 12 months before)       before
 serve_at_lower_cost      buying but of no value: the bottom ``low_value_share`` (30%) by       revenue of the year
                          ``value_12m``, or margin <= 0
-maintain                 everyone else                                                         CLV (else value_12m)
+maintain                 everyone else                                                         as retain
 =======================  ==========================================================================================
 
 A rule whose columns the client does not have (no invoices: no exposure; no snapshots: no rating) is left
@@ -120,7 +120,9 @@ def _facts(p: pd.DataFrame, trigger, stake, threshold=np.nan) -> pd.DataFrame:
 
 
 def _value_or_clv(p: pd.DataFrame) -> pd.Series:
-    return _col(p, "clv").fillna(_col(p, "value_12m"))
+    """What keeping the customer is worth: its risk-adjusted CLV (the credit page's), else its CLV, else the
+    value of its last 12 months."""
+    return _col(p, "risk_adjusted_clv").fillna(_col(p, "clv")).fillna(_col(p, "value_12m"))
 
 
 class ProtectCredit(_Action):

@@ -8,9 +8,9 @@ need
     from invoice to payment, not the nominal terms), plus a buffer for peaks.
 risk factor
     The smallest factor of the risk signals the customer has (:class:`CreditPolicy`): payment index,
-    probability of paying late, rating, expected-loss rate; 0 for a stop signal (rating ``D``, or an invoice
-    left wholly unpaid more than ``default_days`` past due, :func:`defaulted_customers`); ``unknown`` when no signal is known (no payment history,
-    no rating). The signal that set it is the *risk driver*.
+    probability of paying late, rating, failure score, expected-loss rate; 0 for a stop signal (rating ``D``, or
+    an invoice left wholly unpaid more than ``default_days`` past due, :func:`defaulted_customers`); ``unknown``
+    when no signal is known (no payment history, no rating). The signal that set it is the *risk driver*.
 recommended limit
     ``need x risk factor``, capped at ``max_share`` of the book (today's total receivables), rounded up to
     ``round_to`` (down when capped), at least ``floor`` when positive.
@@ -39,7 +39,7 @@ LIMIT_ACTIONS = ("raise", "keep", "cut", "review")
 #: Why: the situation that decided the action (the report words it with the row's numbers).
 REASONS = ("need", "dormant", "stop", "no_limit", "no_history")
 #: Risk signals, in the order that breaks ties for the risk driver.
-RISK_SIGNALS = ("payment_index", "p_late", "rating", "ecl_rate")
+RISK_SIGNALS = ("payment_index", "p_late", "rating", "failure_score", "ecl_rate")
 DAYS_PER_MONTH = 365 / 12
 
 _STEPS = Sequence[tuple[float, float]]
@@ -54,8 +54,9 @@ def _default_rating_factors() -> dict[str, float]:
 class CreditPolicy:
     """The credit policy's parameters (the kit's defaults; a client's config may set the scalars).
 
-    Step tables are ``(at least, factor)`` pairs, highest first for ``payment_index`` (a high index is good)
-    and for ``p_late`` and ``ecl_rate`` (a high value is bad: the factor applies from that value up).
+    Step tables are ``(at least, factor)`` pairs: the factor applies from that value up (a high payment index is
+    good; a high ``p_late``, ``failure_score`` (1-100, higher = riskier, as providers publish it) or
+    ``ecl_rate`` is bad).
     """
 
     buffer: float = 0.25
@@ -66,6 +67,7 @@ class CreditPolicy:
     unknown: float = 0.5
     payment_index: _STEPS = ((80.0, 1.0), (70.0, 0.8), (50.0, 0.5), (0.0, 0.25))
     p_late: _STEPS = ((0.5, 0.5), (0.25, 0.75), (0.0, 1.0))
+    failure_score: _STEPS = ((85.0, 0.25), (70.0, 0.5), (0.0, 1.0))
     ecl_rate: _STEPS = ((0.25, 0.25), (0.10, 0.5), (0.05, 0.75), (0.0, 1.0))
     rating: Mapping[str, float] = field(default_factory=_default_rating_factors)
 
@@ -127,7 +129,8 @@ def recommended_limits(profile: pd.DataFrame, policy: CreditPolicy | None = None
     profile : DataFrame
         One row per customer: ``customer_id``, ``credit_limit`` (NaN: none on record), ``monthly_purchases``,
         ``days_to_pay``, ``exposure`` (open receivables today); optional risk signals ``payment_index`` (1-100),
-        ``p_late`` (0-1), ``rating`` (AAA ... D), ``ecl_rate`` (expected loss / receivables), ``defaulted``
+        ``p_late`` (0-1), ``rating`` (AAA ... D), ``failure_score`` (1-100, higher = riskier), ``ecl_rate``
+        (expected loss / receivables), ``defaulted``
         (bool: items unpaid beyond the default horizon), ``observed`` (bool: days to pay observed on paid
         invoices; false means no payment history); see :func:`credit_profile`.
     policy : CreditPolicy, optional
@@ -209,7 +212,7 @@ def defaulted_customers(invoices: pd.DataFrame, as_of, default_days: int = 365) 
 def credit_profile(customers: pd.DataFrame | None, habits: pd.DataFrame, ecl: pd.DataFrame, *,
                    defaulted: pd.Series | None = None, expected_monthly: pd.Series | None = None,
                    p_late: pd.Series | None = None, payment_index: pd.Series | None = None,
-                   ratings: pd.Series | None = None) -> pd.DataFrame:
+                   ratings: pd.Series | None = None, failure_scores: pd.Series | None = None) -> pd.DataFrame:
     """The per-customer input of :func:`recommended_limits` from the analyses' tables.
 
     Parameters
@@ -221,10 +224,10 @@ def credit_profile(customers: pd.DataFrame | None, habits: pd.DataFrame, ecl: pd
         ``days_to_pay``, ``delay_days``).
     ecl : DataFrame
         :func:`portfolio_kit.credit.customer_ecl` (``receivables``, ``ecl``, ``ecl_rate``).
-    defaulted, expected_monthly, p_late, payment_index, ratings : Series indexed by customer id, optional
+    defaulted, expected_monthly, p_late, payment_index, ratings, failure_scores : Series by customer id, optional
         Items unpaid beyond the default horizon (bool); expected monthly purchases from the CLV model (else
         the sales invoiced a month over the last 12 months, or since the first invoice when later); the
-        probability of paying late; the payment index; the latest rating.
+        probability of paying late; the payment index; the latest rating and failure score.
 
     Days to pay are the customer's observed ones; without a paid invoice in the window, its terms plus the
     book's amount-weighted delay beyond terms; without terms, the master's ``payment_terms_days``.
@@ -253,7 +256,8 @@ def credit_profile(customers: pd.DataFrame | None, habits: pd.DataFrame, ecl: pd
     out["exposure"] = e["receivables"].reindex(ids).fillna(0.0)
     out["ecl"] = e["ecl"].reindex(ids).fillna(0.0)
     out["ecl_rate"] = e["ecl_rate"].reindex(ids).where(out["exposure"] > 0)
-    for name, series in (("payment_index", payment_index), ("p_late", p_late), ("rating", ratings)):
+    for name, series in (("payment_index", payment_index), ("p_late", p_late), ("rating", ratings),
+                         ("failure_score", failure_scores)):
         if series is not None:
             out[name] = series.reindex(ids)
     out["defaulted"] = (defaulted.reindex(ids).fillna(False).astype(bool) if defaulted is not None

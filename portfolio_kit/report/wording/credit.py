@@ -33,6 +33,7 @@ def limit_reasons(limits: pd.DataFrame, texts: Texts | None = None, default_days
         "payment_index": t.numbers(col("payment_index"), 0),
         "p_late": t.numbers(col("p_late") * 100, 0) + "%",
         "rating": col("rating").astype(object).fillna(t.number(np.nan)).astype(str),
+        "failure_score": t.numbers(col("failure_score"), 0),
         "ecl_rate": t.numbers(col("ecl_rate") * 100, 1) + "%",
         "unknown": pd.Series("", index=i),
         "defaulted": t.numbers(pd.Series(float(default_days), index=i), 0),
