@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from portfolio_kit import clv
-from portfolio_kit.churn.labels import checked_transactions, churn_labels, whole_months
+from portfolio_kit.churn.labels import checked_transactions, churn_labels
 from portfolio_kit.churn.model import ChurnModel
-from portfolio_kit.churn.scores import SCORES, churn_scores
-from portfolio_kit.data.dates import add_months, as_date
+from portfolio_kit.churn.scores import SCORES, checked_cutoffs, churn_scores
+from portfolio_kit.data.dates import as_date
 from portfolio_kit.stats import scoring
 
 __all__ = ["AUC_TOLERANCE", "SIMPLER_FIRST", "ChurnBacktest", "backtest_churn", "rank_scores", "choose_score"]
@@ -101,13 +101,8 @@ def backtest_churn(transactions: pd.DataFrame, train_cutoff, test_cutoff, horizo
     ...                     as_of="2026-10-31")                                   # doctest: +SKIP
     >>> bt.metrics[["score", "auc", "brier"]]                                     # doctest: +SKIP
     """
-    if purchase_model not in clv.PURCHASE_MODELS:
-        raise ValueError(f"purchase_model: expected one of {sorted(clv.PURCHASE_MODELS)}, got {purchase_model!r}")
-    train, test = as_date(train_cutoff, "train_cutoff"), as_date(test_cutoff, "test_cutoff")
-    horizon = whole_months(horizon_months, "horizon_months")
-    if add_months(train, horizon) > test:
-        raise ValueError(f"train_cutoff {train.date()} + {horizon} month(s) is after test_cutoff {test.date()}: "
-                         "the training labels would not be known at the test cut-off; move train_cutoff earlier")
+    train, test, horizon = checked_cutoffs(train_cutoff, test_cutoff, horizon_months, purchase_model,
+                                           "test_cutoff", "at the test cut-off")
     as_of = as_date(checked_transactions(transactions)["date"].max() if as_of is None else as_of, "as_of")
     test_labels = churn_labels(transactions, test, horizon, as_of=as_of, active_months=active_months)
     churned = int(test_labels["churned"].sum())

@@ -17,7 +17,7 @@ from portfolio_kit.churn.labels import churn_labels, whole_months
 from portfolio_kit.churn.model import ChurnModel, no_purchase_probability
 from portfolio_kit.data.dates import add_months, as_date
 
-__all__ = ["SCORES", "ChurnScores", "churn_scores"]
+__all__ = ["SCORES", "ChurnScores", "checked_cutoffs", "churn_scores"]
 
 #: Names of the logit and the baseline in the score and validation tables (the third score is named after the
 #: purchase model: ``"BG/NBD"`` or ``"MBG/NBD"``).
@@ -48,6 +48,20 @@ class ChurnScores:
     train_cutoff: pd.Timestamp
     score_date: pd.Timestamp
     horizon_months: int
+
+
+def checked_cutoffs(train_cutoff, later, horizon_months, purchase_model: str, later_name: str = "score_date",
+                    when: str = "when scoring") -> tuple[pd.Timestamp, pd.Timestamp, int]:
+    """The cut-offs and horizon of a fit and a later scoring, checked: the purchase model is known and the
+    training labels (``train_cutoff + H``) are known by the later date (its name and ``when`` in the message)."""
+    if purchase_model not in clv.PURCHASE_MODELS:
+        raise ValueError(f"purchase_model: expected one of {sorted(clv.PURCHASE_MODELS)}, got {purchase_model!r}")
+    train, end = as_date(train_cutoff, "train_cutoff"), as_date(later, later_name)
+    horizon = whole_months(horizon_months, "horizon_months")
+    if add_months(train, horizon) > end:
+        raise ValueError(f"train_cutoff {train.date()} + {horizon} month(s) is after {later_name} {end.date()}: the "
+                         f"training labels would not be known {when}; move train_cutoff earlier")
+    return train, end, horizon
 
 
 def churn_scores(transactions: pd.DataFrame, train_cutoff, score_date, horizon_months: int,
@@ -85,13 +99,7 @@ def churn_scores(transactions: pd.DataFrame, train_cutoff, score_date, horizon_m
     >>> today = churn_scores(tx, last, as_of, H, customers, invoices)                    # doctest: +SKIP
     >>> today.probabilities[choose_score(bt.metrics)]                                     # doctest: +SKIP
     """
-    if purchase_model not in clv.PURCHASE_MODELS:
-        raise ValueError(f"purchase_model: expected one of {sorted(clv.PURCHASE_MODELS)}, got {purchase_model!r}")
-    train, score = as_date(train_cutoff, "train_cutoff"), as_date(score_date, "score_date")
-    horizon = whole_months(horizon_months, "horizon_months")
-    if add_months(train, horizon) > score:
-        raise ValueError(f"train_cutoff {train.date()} + {horizon} month(s) is after {score.date()}: the training "
-                         "labels would not be known when scoring; move train_cutoff earlier")
+    train, score, horizon = checked_cutoffs(train_cutoff, score_date, horizon_months, purchase_model)
     labels = churn_labels(transactions, train, horizon, as_of=score, active_months=active_months)
     feature_options = dict(customers=customers, invoices=invoices, active_months=active_months)
     train_features = churn_features(transactions, train, **feature_options)
