@@ -205,3 +205,16 @@ def test_relationship_indicators_against_churn_and_late_payment():
     assert relation["churn_probability"].tolist() == pytest.approx([0.8, 0.5, 0.2])
     assert relation["p_late"].tolist() == pytest.approx([0.5, 0.2, 0.1])
     assert actions.relationship_indicators(p, ["missing"]) == {}
+
+
+def test_books_without_sales_and_ratings_per_customer():
+    p = pd.DataFrame({"customer_id": ["C1", "C2", "C3"], "account_manager": ["A", "A", None],
+                      "revenue_12m": [np.nan, np.nan, 100.0]})
+    b = actions.books(p).set_index("account_manager")
+    assert np.isnan(b.loc["A", "gini"]) and b.loc["(none)", "top_10_share"] == 1.0  # a book with no sales: n/a
+    snapshots = pd.DataFrame({"customer_id": ["C1", "C1", "C2", "C2"], "rating": ["A", "BBB", "A", "B"],
+                              "snapshot_date": pd.to_datetime(["2026-11-30", "2026-12-31", "2026-11-30",
+                                                               "2026-12-15"])})
+    moves = actions.rating_moves(snapshots)  # each customer's own two latest snapshots
+    assert moves["rating_change"].to_dict() == {"C1": -1.0, "C2": -3.0}
+    assert actions.sales_years(None, None)["revenue_12m"].empty

@@ -147,6 +147,13 @@ def test_defaulted_means_an_invoice_left_wholly_unpaid_past_the_horizon():
     ])
     assert sorted(defaulted_customers(inv, "2025-03-01", 365).index) == ["A"]
     assert sorted(defaulted_customers(inv, "2025-03-01", 300).index) == ["A", "C"]
+    settled = pd.concat([inv, make_invoices([("N1", "A", "2024-01-01", "2024-01-01", -100.0, None, None)])])
+    assert sorted(defaulted_customers(settled, "2025-03-01", 365).index) == []  # its open credit note settles it
+
+
+def test_a_stop_signal_without_a_limit_on_record_is_for_review():
+    p = _rows(credit_limit=[np.nan, 5000.0], defaulted=[True, True], exposure=[100.0, 100.0])
+    assert recommended_limits(p, WIDE)["limit_action"].astype(str).tolist() == ["review", "cut"]
 
 
 def test_planted_limits_far_from_need_are_found_on_the_sample(sample_portfolio, truth):

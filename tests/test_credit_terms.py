@@ -162,3 +162,14 @@ def test_what_if_errors(book, segments):
 
 def test_docstring_examples_run():
     assert doctest.testmod(terms, optionflags=doctest.ELLIPSIS).failed == 0
+
+
+def test_days_to_pay_move_by_the_change_of_terms():
+    # C1: one 30-day invoice paid 10 days late (40 days), two 120-day invoices open: terms 90 (amount-weighted),
+    # days to pay 40 observed; capped at 60 the terms fall by 30 days, so the days to pay fall to 10, never rise
+    inv = make_invoices([("A1", "C1", "2024-10-01", "2024-10-31", 100.0, "2024-11-10", None),
+                         ("A2", "C1", "2024-11-01", "2025-03-01", 100.0, None, None),
+                         ("A3", "C1", "2024-11-15", "2025-03-15", 100.0, None, None)])
+    row = terms_what_if(inv, None, "2024-12-31", 60).per_customer.iloc[0]
+    assert row["terms_days"] == pytest.approx(90.0) and row["days_to_pay"] == pytest.approx(40.0)
+    assert row["new_days_to_pay"] == pytest.approx(10.0) and row["cash_released"] > 0

@@ -59,9 +59,9 @@ def books(profile: pd.DataFrame, actions: pd.DataFrame | None = None, by: str = 
     out["revenue_change"] = out["revenue_12m"] / out["revenue_prev_12m"].where(out["revenue_prev_12m"] > 0) - 1
     if "revenue_12m" in p.columns:
         shape = {name: concentration_summary(part.fillna(0.0).clip(lower=0), top_n=(10,))
-                 for name, part in col("revenue_12m").groupby(group)}
-        out["top_10_share"] = pd.Series({k: v["top_10_share"] for k, v in shape.items()})
-        out["gini"] = pd.Series({k: v["gini"] for k, v in shape.items()})
+                 for name, part in col("revenue_12m").groupby(group) if part.clip(lower=0).sum() > 0}
+        out["top_10_share"] = pd.Series({k: v["top_10_share"] for k, v in shape.items()}, dtype=float)
+        out["gini"] = pd.Series({k: v["gini"] for k, v in shape.items()}, dtype=float)  # NaN: no sales in the book
     else:
         out["top_10_share"] = out["gini"] = np.nan
     if actions is not None:

@@ -68,14 +68,16 @@ def overdue_beyond(payments: pd.DataFrame, days: Sequence[int] = (30, 60, 90)) -
 
 
 def rating_moves(snapshots: pd.DataFrame, scale: Sequence[str] = RATING_SCALE) -> pd.DataFrame:
-    """Per customer: the latest ``rating``, the previous snapshot's (``rating_before``) and ``rating_change``
-    in notches (positions on ``scale``, best first; negative = downgraded, NaN when either is off the scale)."""
+    """Per customer: its latest ``rating``, the one of its snapshot before (``rating_before``) and
+    ``rating_change`` in notches (positions on ``scale``, best first; negative = downgraded, NaN when either is
+    missing or off the scale). Each customer's own two latest rated snapshots count, whatever the others'."""
     if "rating" not in snapshots.columns or snapshots["rating"].isna().all():
         return pd.DataFrame(columns=["rating", "rating_before", "rating_change"]).rename_axis("customer_id")
-    dates = np.sort(snapshots["snapshot_date"].dropna().unique())
-    latest = snapshots[snapshots["snapshot_date"] == dates[-1]].set_index("customer_id")["rating"]
-    before = (snapshots[snapshots["snapshot_date"] == dates[-2]].set_index("customer_id")["rating"]
-              if len(dates) > 1 else pd.Series(dtype=object))
+    rated = snapshots.dropna(subset=["rating"]).sort_values("snapshot_date", kind="stable")
+    by_customer = rated.groupby("customer_id")["rating"]
+    latest = by_customer.nth(-1).set_axis(rated.loc[by_customer.nth(-1).index, "customer_id"])
+    previous = by_customer.nth(-2)
+    before = previous.set_axis(rated.loc[previous.index, "customer_id"])
     out = pd.DataFrame({"rating": latest, "rating_before": before.reindex(latest.index)})
     position = {r: i for i, r in enumerate(scale)}
     now = out["rating"].astype("string").str.strip().str.upper().map(position).astype(float)
@@ -88,10 +90,12 @@ def _by_customer(summary: pd.DataFrame) -> pd.DataFrame:
     return summary if summary.index.name == "customer_id" else summary.set_index("customer_id")
 
 
-def sales_years(summary_now: pd.DataFrame, summary_before: pd.DataFrame | None) -> pd.DataFrame:
+def sales_years(summary_now: pd.DataFrame | None, summary_before: pd.DataFrame | None) -> pd.DataFrame:
     """Revenue and margin of the last 12 months and of the 12 before, from two customer summaries
     (:func:`portfolio_kit.segmentation.customer_summary` with ``start`` a year apart, indexed by customer id or
-    with a ``customer_id`` column), with the change."""
+    with a ``customer_id`` column; None for a year without sales), with the change."""
+    if summary_now is None:
+        summary_now = pd.DataFrame({"customer_id": pd.Series(dtype=object), "revenue": pd.Series(dtype=float)})
     now = _by_customer(summary_now)
     out = pd.DataFrame({"revenue_12m": now["revenue"], "margin_12m": now.get("margin")}, index=now.index)
     if summary_before is not None:

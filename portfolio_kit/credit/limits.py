@@ -15,8 +15,8 @@ recommended limit
     ``need x risk factor``, capped at ``max_share`` of the book (today's total receivables), rounded up to
     ``round_to`` (down when capped), at least ``floor`` when positive.
 action
-    ``cut`` to 0 on a stop signal; ``review`` when the data cannot decide (no limit on record while there is
-    a need, or no payment history); ``raise`` / ``cut`` when the recommendation is more than ``band`` (a share)
+    ``cut`` to 0 on a stop signal (``review`` when no limit is on record to cut); ``review`` when the data
+    cannot decide (no limit on record while there is a need, or no payment history); ``raise`` / ``cut`` when the recommendation is more than ``band`` (a share)
     and at least one ``round_to`` above / below the current limit; ``keep`` otherwise. Customers with no
     sales in the window and nothing open are *dormant*: their unused limit is cut.
 """
@@ -55,8 +55,9 @@ class CreditPolicy:
     """The credit policy's parameters (the kit's defaults; a client's config may set the scalars).
 
     Step tables are ``(at least, factor)`` pairs: the factor applies from that value up (a high payment index is
-    good; a high ``p_late``, ``failure_score`` (1-100, higher = riskier, as providers publish it) or
-    ``ecl_rate`` is bad).
+    good; a high ``p_late``, ``failure_score`` or ``ecl_rate`` is bad). The failure score is read as the
+    snapshots' ``failure_score``: 1-100, higher = riskier; a provider whose scores run the other way (1 = most
+    at risk) must be mapped to that convention first.
     """
 
     buffer: float = 0.25
@@ -179,7 +180,8 @@ def recommended_limits(profile: pd.DataFrame, policy: CreditPolicy | None = None
     reason = np.select([stop, dormant, no_limit, no_history], ["stop", "dormant", "no_limit", "no_history"], "need")
     action = np.select([stop | dormant, no_limit | no_history, up, down],
                        [np.where(no_limit | (limit > 0), "cut", "keep"), "review", "raise", "cut"], "keep")
-    action = np.where((stop | dormant) & no_limit, "keep", action)  # nothing to cut
+    action = np.where(dormant & ~stop & no_limit, "keep", action)  # nothing to cut
+    action = np.where(stop & no_limit, "review", action)  # no limit on record to cut: stop it by hand
     out["need"], out["risk_factor"], out["risk_driver"] = need, factor, driver
     out["recommended_limit"] = recommended
     out["limit_change"] = recommended - limit
@@ -205,8 +207,10 @@ def defaulted_customers(invoices: pd.DataFrame, as_of, default_days: int = 365) 
     items = open_invoices(invoices, as_of)
     unpaid = (items["amount"] > 0) & (items["open_amount"] >= items["amount"] - TOLERANCE)
     late = items["days_past_due"] > default_days
-    return items.loc[unpaid & late, "customer_id"].drop_duplicates().to_frame().assign(defaulted=True).set_index(
-        "customer_id")["defaulted"]
+    owing = items.groupby("customer_id")["open_amount"].sum() > TOLERANCE  # open credit notes may settle it
+    found = items.loc[unpaid & late, "customer_id"].drop_duplicates()
+    found = found[found.map(owing).fillna(False).astype(bool)]
+    return found.to_frame().assign(defaulted=True).set_index("customer_id")["defaulted"]
 
 
 def credit_profile(customers: pd.DataFrame | None, habits: pd.DataFrame, ecl: pd.DataFrame, *,

@@ -372,7 +372,7 @@ def terms_what_if(invoices: pd.DataFrame, customers: pd.DataFrame | None, as_of,
     proposed = np.minimum(terms, new_terms) if mode == "cap" else np.full(len(table), new_terms)
     changed = chosen & (np.abs(proposed - terms) > 1e-9)
     terms_new = np.where(changed, proposed, terms)
-    days_new = np.where(changed, np.maximum(terms_new + delay, 0.0), days_now)
+    days_new = np.where(changed, np.maximum(days_now + terms_new - terms, 0.0), days_now)  # moves with the terms
     sales = table["sales_12m"].to_numpy()
     out = table[["customer_id"] + ([by] if by else []) + ["sales_12m", "terms_days"]].copy()
     out["days_to_pay"] = days_now

@@ -60,8 +60,10 @@ def risk_adjusted_value(clv_table: pd.DataFrame, profile: pd.DataFrame, new_loss
     out = clv_table[["customer_id", "clv", "expected_revenue"]].merge(
         profile[["customer_id", "ecl", "days_to_pay"]], on="customer_id", how="left")
     revenue = out["expected_revenue"].fillna(0.0).clip(lower=0)
-    rate = (new_loss_rate.reindex(out["customer_id"]).to_numpy(float) if isinstance(new_loss_rate, pd.Series)
-            else np.full(len(out), float(new_loss_rate)))
+    if isinstance(new_loss_rate, pd.Series):  # customers outside the master: the mean of the groups' rates
+        rate = new_loss_rate.reindex(out["customer_id"]).fillna(new_loss_rate.mean()).to_numpy(float)
+    else:
+        rate = np.full(len(out), float(new_loss_rate))
     out["ecl"] = out["ecl"].fillna(0.0)
     out["future_credit_loss"] = revenue * np.nan_to_num(rate)
     out["carrying_cost"] = revenue * out["days_to_pay"].fillna(0.0).clip(lower=0) / 365 * cost_of_capital

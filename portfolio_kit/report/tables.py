@@ -15,6 +15,7 @@ as ``000001``) as text, and stores every text cell as text, never as a formula. 
 from __future__ import annotations
 
 import json
+import os
 import re
 from itertools import chain
 from pathlib import Path
@@ -45,8 +46,8 @@ EXPECTED_CREDIT_LOSS = "expected_credit_loss"
 CUSTOMERS_CREDIT = "customers_credit"
 CUSTOMERS_ACTIONS = "customers_actions"
 CUSTOMERS_360 = "customers_360"
-#: Per-customer tables made from the others once monitoring has run (the actions page's).
-JOINED_LATER = (CUSTOMERS_360, CUSTOMERS_ACTIONS)
+#: Per-customer tables made from the others while or after monitoring runs (the credit and actions pages').
+JOINED_LATER = (CUSTOMERS_CREDIT, CUSTOMERS_360, CUSTOMERS_ACTIONS)
 
 #: The file of a run folder listing the notebooks not run and why (``{notebook: reason}``), written by the runner
 #: before any notebook runs, so the summary can say it.
@@ -118,8 +119,10 @@ def save_table(table: pd.DataFrame, name: str, output_dir: str | Path | None) ->
     if output_dir:
         folder = Path(output_dir) / "tables"
         folder.mkdir(parents=True, exist_ok=True)
-        _safe(table).to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d",
+        partial = folder / f".{name}.csv.partial"  # written whole, then moved: a page reading it never sees half
+        _safe(table).to_csv(partial, index=False, date_format="%Y-%m-%d",
                             lineterminator="\r\n" if _has_cr(table) else None)
+        os.replace(partial, folder / f"{name}.csv")
     return table
 
 

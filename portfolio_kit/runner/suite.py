@@ -86,7 +86,7 @@ PARAMETER_LIMITS: dict[str, tuple] = {
     "discount_rate": (0.0, 1.0), "margin_rate": (0.0, 1.0), "interval": (0.01, 0.999), "n_draws": (0, 100_000),
     "horizon_months": (0, 120), "holdout_months": (1, 120), "value_months": (1, 120), "active_months": (1, 120),
     "seed": (0, 2**32 - 1),
-    "default_days": (30, 3650), "lookback_months": (1, 240), "forward_adjustment": (-0.99, 10.0),
+    "default_days": (91, 3650), "lookback_months": (1, 240), "forward_adjustment": (-0.99, 10.0),
     "roll_months": (1, 120), "cost_of_capital": (0.0, 0.99), "limit_buffer": (0.0, 10.0), "limit_band": (0.0, 0.99),
     "max_share_of_book": (0.001, 1.0), "limit_round_to": (0.01, 1e9), "limit_floor": (0.0, 1e12),
     "new_terms_days": (0, 3650), "terms_mode": ("cap", "set"),
