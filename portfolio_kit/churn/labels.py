@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from portfolio_kit.data.dates import add_months, as_date, day_number, days
+from portfolio_kit.data.dates import add_months, as_date, day_number, days, whole_number
 
 __all__ = ["DAYS_PER_MONTH", "churn_horizon", "churn_labels"]
 
@@ -21,12 +21,7 @@ DAYS_PER_MONTH = 365.25 / 12
 
 def whole_months(value, name: str, allow_none: bool = False) -> int | None:
     """``value`` as a whole number of months >= 1 (or ``None`` with ``allow_none``), else a ValueError."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}: expected a whole number of months >= 1{' or None' if allow_none else ''}, "
-                         f"got {value!r}")
-    return int(value)
+    return whole_number(value, name, "months", allow_none)
 
 
 def checked_transactions(transactions: pd.DataFrame) -> pd.DataFrame:

@@ -42,7 +42,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from portfolio_kit.data.dates import NEVER, add_months, as_timestamp, day_number, days
+from portfolio_kit.data.dates import NEVER, add_months, as_timestamp, day_number, days, whole_number
 from portfolio_kit.payments import (DEFAULT_EDGES, TOLERANCE, Ledger, aging_labels, invoice_ledger, segment_codes,
                                     with_segment)
 
@@ -70,12 +70,6 @@ def _edges(edges: Sequence[int]) -> tuple[list[str], np.ndarray]:
     if len(labels) > 100:
         raise ValueError(f"edges: expected at most 99 bucket limits, got {len(labels) - 1}")
     return labels, np.asarray(edges, dtype=np.int64)
-
-
-def _whole(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}: expected a whole number >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _forward(forward_adjustment) -> float:
@@ -347,12 +341,12 @@ def historical_loss_rates(invoices: pd.DataFrame, as_of, *, edges: Sequence[int]
     >>> provision_matrix(aging(invoices, "2024-12-31").iloc[0, :5], rates)  # doctest: +SKIP
     """
     labels, e = _edges(edges)
-    default_days = _whole(default_days, "default_days", 1)
+    default_days = whole_number(default_days, "default_days")
     if default_days < e[-1]:
         raise ValueError(f"default_days: expected at least the last bucket edge ({int(e[-1])}), so that what "
                          f"is never collected has been through every bucket, got {default_days}")
     if lookback_months is not None:
-        lookback_months = _whole(lookback_months, "lookback_months", 1)
+        lookback_months = whole_number(lookback_months, "lookback_months")
     min_reached = float(min_reached)
     if not np.isfinite(min_reached) or min_reached < 0:
         raise ValueError(f"min_reached: expected an amount >= 0, got {min_reached!r}")
@@ -610,7 +604,7 @@ def roll_rates(invoices: pd.DataFrame, as_of, *, months: int = 12,
     >>> roll_rate_matrix(flows).round(3)                  # doctest: +SKIP
     """
     labels, e = _edges(edges)
-    months = _whole(months, "months", 1)
+    months = whole_number(months, "months")
     book = invoice_ledger(invoices, as_of)
     grid = days(pd.date_range(end=as_timestamp([book.as_of])[0], periods=months + 1, freq="ME").to_numpy())
     off, off_day = written_off_amounts(invoices, book)

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from portfolio_kit.data.dates import add_months, as_timestamp, day_number
+from portfolio_kit.data.dates import add_months, as_timestamp, day_number, whole_number
 from portfolio_kit.payments import invoice_ledger, with_segment
 
 __all__ = ["early_payment_discount_cost", "break_even_discount", "parse_offer", "discount_offers",
@@ -189,15 +189,9 @@ def discount_offers(offers, cost_of_capital: float, year_days: float = 360) -> p
 
 
 # --------------------------------------------------------------------------------------------- the ledger
-def _months(months) -> int:
-    if isinstance(months, bool) or not isinstance(months, (int, np.integer)) or months < 1:
-        raise ValueError(f"months: expected a whole number of months >= 1, got {months!r}")
-    return int(months)
-
-
 def _habits(invoices: pd.DataFrame, as_of, months) -> pd.DataFrame:
     """:func:`payment_habits` plus ``paid_amount`` (the weight of the paid invoices' means)."""
-    months = _months(months)
+    months = whole_number(months, "months", "months")
     book = invoice_ledger(invoices, as_of)
     start = day_number(add_months(as_timestamp([book.as_of])[0], -months), "as_of")
     window = (book.amount > 0) & (book.issue > start)

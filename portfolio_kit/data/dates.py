@@ -16,7 +16,18 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["NEVER", "PERIODS", "as_date", "day_number", "days", "as_timestamp", "add_months", "period_ordinal",
-           "period_end", "check_period"]
+           "period_end", "check_period", "whole_number"]
+
+def whole_number(value, name: str, unit: str = "", allow_none: bool = False) -> int | None:
+    """``value`` as a whole number >= 1 of ``unit`` (months, days ...; ``None`` too with ``allow_none``), else a
+    ``ValueError`` naming ``name``: the check of every horizon, window and lookback parameter."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name}: expected a whole number{f' of {unit}' if unit else ''} >= 1"
+                         f"{' or None' if allow_none else ''}, got {value!r}")
+    return int(value)
+
 
 #: The day number of a date that never came (an invoice not paid): later than any real date.
 NEVER = np.int64(10**9)
