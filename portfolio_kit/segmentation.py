@@ -40,6 +40,7 @@ __all__ = [
     "REVENUE_BAND_EDGES",
     "ValueClassRules",
     "customer_summary",
+    "transactions_in_window",
     "check_customers",
     "join_customers",
     "rfm_scores",
@@ -132,7 +133,8 @@ def _present(frame: pd.DataFrame, column: str) -> bool:
     return column in frame.columns and bool(frame[column].notna().any())
 
 
-def _transactions_in_window(transactions: pd.DataFrame, as_of, start) -> tuple[pd.DataFrame, pd.Timestamp]:
+def transactions_in_window(transactions: pd.DataFrame, as_of=None, start=None) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """The checked transactions dated in ``[start, as_of]`` (``as_of`` default: the last date) and ``as_of``."""
     _require(transactions, ("customer_id", "date", "amount"), "transactions")
     if not pd.api.types.is_datetime64_any_dtype(transactions["date"]):
         raise TypeError(f"transactions: column 'date' must be datetime64, got {transactions['date'].dtype}")
@@ -243,7 +245,7 @@ def customer_summary(transactions: pd.DataFrame, customers: pd.DataFrame | None 
     ValueError
         Missing columns or values, or no transaction in the window.
     """
-    tx, as_of = _transactions_in_window(transactions, as_of, start)
+    tx, as_of = transactions_in_window(transactions, as_of, start)
     codes, ids = pd.factorize(tx["customer_id"], sort=True)
     n = len(ids)
     amount = tx["amount"].to_numpy(dtype=float)

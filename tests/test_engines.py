@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portfolio_kit import clv, concentration, engines, overview, payments, segmentation
+from portfolio_kit import clv, concentration, engines, overview, payments, products, segmentation
 from portfolio_kit.data.datasets import (CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END, load_cdnow,
                                          load_cdnow_summary)
 from portfolio_kit.data import load_portfolio
@@ -82,6 +82,27 @@ def test_customer_summary_equals_pandas_on_the_sample(sample, sample_files, as_o
         ref = segmentation.customer_summary(sample.transactions, customers, as_of, start=start)
         got = engines.customer_summary(sample_files["transactions"], customers, as_of, start=start, engine="duckdb")
         assert_same(got, ref)
+
+
+@pytest.mark.parametrize("as_of, start", [(None, None), ("2026-06-30", "2025-01-01")])
+def test_customer_lines_equals_pandas_on_the_sample(sample, sample_files, as_of, start):
+    ref = products.customer_lines(sample.transactions, as_of, start=start)
+    assert_same(engines.customer_lines(sample_files["transactions"], as_of, start=start, engine="duckdb"), ref)
+    assert_same(engines.customer_lines(sample.transactions.drop(columns="margin"), as_of, start=start,
+                                       engine="duckdb"), ref.drop(columns="margin"))
+
+
+def test_customer_lines_edge_cases_by_hand():
+    tx = EDGE_TX.assign(product=["p", "p", "q", None, "p", "q", "q", "q", "p"])
+    got = engines.customer_lines(tx, "2024-03-31", engine="duckdb")
+    assert_same(got, products.customer_lines(tx, "2024-03-31"))
+    # a: p 100 - 150 (one purchase day), q 30; b: p -20 only; c: q 0 + 50 - 10 (one purchase day, 17 Jan), p -5
+    assert got[["customer_id", "product"]].values.tolist() == [["a", "p"], ["a", "q"], ["b", "p"], ["c", "p"],
+                                                               ["c", "q"]]
+    assert got["revenue"].tolist() == pytest.approx([-50.0, 30.0, -20.0, -5.0, 40.0])
+    assert got["purchases"].tolist() == [1, 1, 0, 0, 1]
+    with pytest.raises(ValueError, match="no 'product' column"):
+        engines.customer_lines(EDGE_TX, engine="duckdb")
 
 
 @pytest.mark.parametrize("freq, by", [("M", None), ("W", "channel"), ("Q", "sector"), ("Y", "size_class")])

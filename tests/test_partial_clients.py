@@ -27,7 +27,7 @@ from .conftest import SAMPLE_DIR
 pytestmark = pytest.mark.slow
 
 EVERY = ["data_overview", "segmentation", "abc_pareto", "clv", "payments", "churn", "monitoring", "actions", "credit",
-         "summary"]
+         "products", "summary"]
 
 
 def _sample_subset(folder: Path, name: str, tables: list[str]) -> Path:
@@ -87,12 +87,13 @@ def reports(tmp_path_factory):
 def test_sales_only_cdnow(tmp_path, reports):
     run = _run(_cdnow_sales(tmp_path / "cdnow"), reports)
     _check(run, ["data_overview", "segmentation", "abc_pareto", "clv", "churn", "actions", "summary"],
-           {"payments": "invoices", "monitoring": "snapshots_or_previous_run", "credit": "invoices"})
+           {"payments": "invoices", "monitoring": "snapshots_or_previous_run", "credit": "invoices",
+            "products": "products"})
 
 
 def test_sales_and_master(tmp_path, reports):
     run = _run(_sample_subset(tmp_path / "c", "sales-master", ["customers", "transactions"]), reports)
-    _check(run, ["data_overview", "segmentation", "abc_pareto", "clv", "churn", "actions", "summary"],
+    _check(run, ["data_overview", "segmentation", "abc_pareto", "clv", "churn", "actions", "products", "summary"],
            {"payments": "invoices", "monitoring": "snapshots_or_previous_run", "credit": "invoices"})
 
 
@@ -100,7 +101,7 @@ def test_invoices_only(tmp_path, reports):
     run = _run(_sample_subset(tmp_path / "c", "invoices-only", ["invoices"]), reports)
     _check(run, ["data_overview", "segmentation", "abc_pareto", "clv", "payments", "churn", "actions", "credit",
                  "summary"],
-           {"monitoring": "snapshots_or_previous_run"})
+           {"monitoring": "snapshots_or_previous_run", "products": "products"})
     assert "sales are the invoices" in (run / "00_data_overview.html").read_text()
 
 
@@ -111,7 +112,7 @@ def test_invoices_and_master_needs(tmp_path):
     portfolio, report = check_portfolio(config)
     assert report.ok
     reasons = {name: unmet_need(name, portfolio, None) for name in [*NEEDS, "data_overview", "summary"]}
-    assert {name for name, reason in reasons.items() if reason} == {"monitoring"}
+    assert {name for name, reason in reasons.items() if reason} == {"monitoring", "products"}
     assert reasons["monitoring"] == "snapshots_or_previous_run" and portfolio.sales_from == "invoices"
 
 
@@ -119,4 +120,4 @@ def test_master_and_snapshots_is_monitoring_only(tmp_path, reports):
     run = _run(_sample_subset(tmp_path / "c", "monitoring-only", ["customers", "snapshots"]), reports)
     _check(run, ["data_overview", "monitoring", "summary"],
            {"segmentation": "sales", "abc_pareto": "sales", "clv": "sales", "payments": "invoices", "churn": "sales",
-            "credit": "invoices", "actions": "sales"})
+            "credit": "invoices", "actions": "sales", "products": "sales"})

@@ -291,3 +291,12 @@ def test_countback_counts_whole_months_of_steady_sales(sales, fraction, days):
 def test_docstring_examples_run():
     for module in (payments.ledger, payments.receivables):
         assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0
+
+
+def test_cash_collected_by_hand(ledger):
+    # C1: 1,000 on 5 Feb + 500 on 15 Mar; C2: 300 of F3 on 10 Mar (F4 open); C3: nothing (open, credit note)
+    cash = payments.cash_collected(ledger, "2024-03-31")
+    assert cash.to_dict() == {"C1": 1500.0, "C2": 300.0, "C3": 0.0}
+    assert payments.cash_collected(ledger, "2024-03-31", start="2024-03-01").to_dict() == {"C1": 500.0, "C2": 300.0,
+                                                                                          "C3": 0.0}
+    assert payments.cash_collected(ledger, "2024-03-01").to_dict() == {"C1": 1000.0, "C2": 0.0, "C3": 0.0}

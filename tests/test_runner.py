@@ -278,7 +278,8 @@ def test_notebooks_run_in_waves_after_the_tables_they_read():
 
     from portfolio_kit.runner.suite import run_waves
 
-    names = ["data_overview", "clv", "payments", "monitoring", "actions", "credit", "summary", "churn"]
+    names = ["data_overview", "clv", "payments", "monitoring", "actions", "products", "credit", "summary", "churn"]
     waves = run_waves([SimpleNamespace(name=n) for n in names])
     assert [[p.name for p in wave] for wave in waves] == [["data_overview", "clv", "payments", "churn"],
-                                                          ["monitoring", "credit"], ["actions"], ["summary"]]
+                                                          ["monitoring", "products", "credit"], ["actions"],
+                                                          ["summary"]]

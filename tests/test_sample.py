@@ -142,7 +142,7 @@ def test_transactions_belong_to_customers_and_start_at_since(client):
     assert tx["date"].max() <= AS_OF
     assert (tx["channel"] == cust.loc[tx["customer_id"], "channel"].to_numpy()).all()
     assert (tx["amount"].round(2) == tx["amount"]).all() and (tx["margin"].round(2) == tx["margin"]).all()
-    rate = sales["margin"] / sales["amount"]
+    rate = sales["margin"] / sales["amount"] - sales["product"].map(client.truth["products"]["margin_offset"])
     by_sector = rate.groupby(cust.loc[sales["customer_id"], "sector"].to_numpy()).mean()
     for sector, expected in client.truth["margin_rate_by_sector"].items():
         assert by_sector[sector] == pytest.approx(expected, abs=0.01), sector
@@ -644,3 +644,19 @@ def test_invoice_lines_add_up_to_their_invoice():
     assert (first["product"] == plain.transactions.set_index("Rif. Fattura")["product"].reindex(first.index)).all()
     with pytest.raises(ValueError, match="lines_per_invoice"):
         generate_sample(10, lines_per_invoice=0.5)
+
+
+def test_customers_buy_only_from_their_planted_basket(client):
+    """Each customer's lines come from its basket (truth_customers ``basket``); the sector lines and the pairs of
+    truth["products"] hold in the baskets: sector line adoption and the pair's join rate near their 0.85."""
+    planted = client.truth["products"]
+    basket = client.latent.set_index("customer_id")["basket"].str.split("; ")
+    sales = client.transactions[client.transactions["amount"] > 0]
+    bought = sales.groupby("customer_id")["product"].agg(set)
+    assert all(lines <= set(basket[c]) for c, lines in bought.items())
+    has = pd.DataFrame({line: basket.map(lambda b, line=line: line in b) for line in planted["lines"]})
+    sector = client.customers.set_index("customer_id")["sector"].reindex(has.index)
+    for s, line in planted["sector_lines"].items():
+        assert has.loc[sector == s, line].mean() == pytest.approx(planted["sector_adoption"], abs=0.08), s
+    for first, second in planted["pairs"]:
+        assert has.loc[has[first], second].mean() > 0.8 and has.loc[~has[first], second].mean() < 0.3

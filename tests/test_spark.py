@@ -31,6 +31,7 @@ from portfolio_kit.engines import spark as engine  # noqa: E402
 from portfolio_kit.data import load_portfolio  # noqa: E402
 from portfolio_kit.overview import revenue_by_period  # noqa: E402
 from portfolio_kit.payments import aging, payment_profile  # noqa: E402
+from portfolio_kit.products import customer_lines  # noqa: E402
 from portfolio_kit.segmentation import customer_summary  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
@@ -100,6 +101,14 @@ def test_rfm_summary_equals_reference(sample, duckdb_engine, spark, args, kwargs
     got = check("rfm_summary", rfm_summary, portfolio.transactions, files["transactions"], duckdb_engine, spark,
                 *args, **kwargs)
     assert got["frequency"].sum() > 0 and got.index.is_monotonic_increasing
+
+
+@pytest.mark.parametrize("as_of, start", [("2026-10-31", None), (None, "2025-01-01")])
+def test_customer_lines_equals_reference(sample, duckdb_engine, spark, as_of, start):
+    portfolio, files = sample
+    got = check("customer_lines", customer_lines, portfolio.transactions, files["transactions"], duckdb_engine, spark,
+                as_of, start=start)
+    assert got["purchases"].sum() > 0 and got["customer_id"].is_monotonic_increasing
 
 
 @pytest.mark.parametrize("with_customers, as_of, start", [(True, "2026-10-31", None), (False, None, "2025-01-01")])

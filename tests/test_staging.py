@@ -52,7 +52,7 @@ def test_errors_in_later_chunks_keep_their_file_lines(tmp_path, small_chunks):
     client = tmp_path / "client"
     shutil.copytree(SAMPLE, client)
     lines = (client / "movimenti.csv").read_text(encoding="utf-8-sig").splitlines(keepends=True)
-    for n in (100, 7000, 11900):  # file line n is lines[n - 1]; chunks hold 2,500 lines
+    for n in (100, 7000, 11800):  # file line n is lines[n - 1]; chunks hold 2,500 lines
         cells = lines[n - 1].split(";")
         lines[n - 1] = ";".join([cells[0], "32/13/2025", *cells[2:]])
     (client / "movimenti.csv").write_text("\ufeff" + "".join(lines), encoding="utf-8")
@@ -65,7 +65,7 @@ def test_errors_in_later_chunks_keep_their_file_lines(tmp_path, small_chunks):
     assert staged is None and not memory_report.ok
     assert sorted(_messages(staged_report)) == sorted(_messages(memory_report))
     dates = [p for p in staged_report.errors if p.table == "transactions"]
-    assert dates[0].rows == (100, 7000, 11900) and "32/13/2025" in dates[0].message
+    assert dates[0].rows == (100, 7000, 11800) and "32/13/2025" in dates[0].message
     duplicate = [p for p in staged_report.errors if "duplicate key" in p.message]
     assert duplicate[0].rows == (21, 9001)
     assert not list((tmp_path / "staged").glob("*/staged.json")), "a failed load must not be cached"

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = {"data_overview": "00_data_overview.html", "segmentation": "01_segmentation.html",
          "abc_pareto": "02_abc_pareto.html", "clv": "03_clv.html", "payments": "04_payments.html",
          "churn": "05_churn.html", "monitoring": "06_monitoring.html", "credit": "08_credit.html",
-         "actions": "07_actions.html"}
+         "actions": "07_actions.html", "products": "09_products.html"}
 
 
 # --- hand-made runs ---------------------------------------------------------------------------------------
@@ -87,6 +87,11 @@ CURRENT = {
                                        "priority": ["high", "high", "medium", "low"],
                                        "reason": ["r1", "r2", "r3", "r4"], "value_at_stake": [500.0, 300.0, 200.0, 9.0],
                                        "owner": ["Ann", "Bob", "Ann", None]}),
+    "customers_next_product": pd.DataFrame({"customer_id": ["c1", "c2", "c5"], "product": ["x", "y", "x"],
+                                            "expected_margin": [12.0, 30.0, 8.0],
+                                            "expected_revenue": [120.0, 300.0, 80.0]}),
+    "next_product_backtest": pd.DataFrame({"method": ["expected", "score", "popularity"], "customers": 20,
+                                           "hits": [9, 10, 3], "hit_rate": [0.45, 0.5, 0.15]}),
 }
 
 #: The run a month earlier: no data overview and no monitoring (a run of a subset), another top segment.
@@ -113,7 +118,8 @@ def write_run(folder: Path, spec: dict, manifest: bool = True) -> Path:
     savers = {"data_overview": {"data_tables", "revenue_by_month"}, "segmentation": {"customers_segments"},
               "abc_pareto": {"concentration", "abc_summary"}, "clv": {"customers_clv"},
               "payments": {"aging", "receivables_kpis"}, "churn": {"customers_churn"}, "monitoring": {"alerts"},
-              "credit": {"expected_credit_loss", "customers_credit"}, "actions": {"customers_actions"}}
+              "credit": {"expected_credit_loss", "customers_credit"}, "actions": {"customers_actions"},
+              "products": {"customers_next_product", "next_product_backtest"}}
     for notebook, tables in savers.items():
         if tables & set(spec):
             (folder / PAGES[notebook]).write_text("<html></html>")
@@ -187,6 +193,13 @@ def test_credit_figures_sum_the_provision_matrix_and_count_the_actions(figures):
     assert figures.loc["expected_credit_loss", "value"] == 124.0
     assert figures.loc[["limits_to_cut", "limits_to_raise"], "value"].tolist() == [2.0, 1.0]
     assert figures.loc["expected_credit_loss", "page"] == "08_credit.html"
+
+
+def test_next_product_figures(figures):
+    # the expected margin of the suggestions (12 + 30 + 8), the kit's and the baseline's hit rates
+    assert figures.loc["next_product_value", "value"] == 50.0
+    assert figures.loc[["next_product_hit_rate", "next_product_baseline"], "value"].tolist() == [0.45, 0.15]
+    assert figures.loc["next_product_value", "page"] == "09_products.html"
 
 
 def test_actions_count_customers_to_act_on_and_the_high_priority_stake(figures, runs):

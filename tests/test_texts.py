@@ -35,7 +35,8 @@ from portfolio_kit.report.wording.monitoring import alerts_with_messages  # noqa
 from portfolio_kit.report.texts import LANGUAGES, Markdown, Table, Texts, catalogue, texts  # noqa: E402
 
 IT, EN = texts("it"), texts("en")
-AREAS = ("common", "overview", "segmentation", "concentration", "clv", "payments", "churn", "monitoring", "credit", "columns")
+AREAS = ("common", "overview", "segmentation", "concentration", "clv", "payments", "churn", "monitoring", "credit",
+         "actions", "products", "columns")
 
 
 # --- the catalogue --------------------------------------------------------------------------------------------

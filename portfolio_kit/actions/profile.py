@@ -51,6 +51,11 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "customers_payments": ("exposure", "past_due", "utilisation", "headroom", "over_limit", "payment_index", "p_late",
                            "profile", "worsening"),
     "customers_credit": ("recommended_limit", "limit_action", "ecl", "risk_adjusted_clv"),
+    "customers_next_product": ("next_product", "next_product_score", "next_product_value"),
+}
+#: Columns of a source table renamed on the way in (the products page's names are its own table's).
+RENAMED: dict[str, dict[str, str]] = {
+    "customers_next_product": {"product": "next_product", "score": "next_product_score"},
 }
 _BUCKET = re.compile(r"^(\d+)(?:-(\d+)|\+)$")
 
@@ -143,7 +148,9 @@ def customer_360(customers: pd.DataFrame, tables: Mapping[str, pd.DataFrame | No
         if table is None:
             missing.append(name)
             continue
-        t = table.drop_duplicates("customer_id").set_index("customer_id")
+        t = table.drop_duplicates("customer_id").set_index("customer_id").rename(columns=RENAMED.get(name, {}))
+        if name == "customers_next_product":  # its value: expected margin, or revenue for a client without margins
+            t["next_product_value"] = t["expected_margin"].fillna(t["expected_revenue"])
         out = out.join(t[[c for c in columns if c in t.columns]], how="outer")
         if name == "customers_payments":
             out = out.join(overdue_beyond(t), how="left")

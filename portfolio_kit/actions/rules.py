@@ -210,7 +210,8 @@ class Grow(_Action):
         room = ((limit > exposure) | limit.isna()).to_numpy(bool) | _col(p, "limit_action").astype(str).eq(
             "raise").to_numpy()
         steady = ~(_col(p, "revenue_change") < 0).to_numpy(bool)
-        return valuable & alive & pays & room & steady, _facts(p, "healthy", _value_or_clv(p), threshold)
+        offer = np.where(_col(p, "next_product").notna().to_numpy(bool), "next_product", "healthy")
+        return valuable & alive & pays & room & steady, _facts(p, offer, _value_or_clv(p), threshold)
 
 
 class Reactivate(_Action):

@@ -46,10 +46,21 @@ dates are ``since + floor(7 t)`` days (several purchases on one day are separate
 
 **Spend: Gamma-Gamma.** Per customer ``nu ~ Gamma(shape q, rate gamma)``; every purchase amount
 ``~ Gamma(shape p, rate nu)``, rounded to cents (at least 0.01), independent of the purchase times.
-``margin = amount x rate``, ``rate = sector rate + Normal(0, 0.03)`` clipped to [-0.10, 0.90]; sector rates
-Manufacturing 0.22, Retail 0.15, Construction 0.18, Food & Beverage 0.12, Services 0.35, Healthcare 0.28.
-``product``: the customer's main line (uniform over Components, Spare parts, Consumables, Equipment,
-Services) with probability 0.6, else uniform over the five. ``channel`` is the customer's.
+``margin = amount x rate``, ``rate = sector rate + line offset + Normal(0, 0.03)`` clipped to [-0.10, 0.90];
+sector rates Manufacturing 0.22, Retail 0.15, Construction 0.18, Food & Beverage 0.12, Services 0.35,
+Healthcare 0.28; line offsets Components 0, Spare parts +0.10, Consumables -0.04, Equipment -0.08, Services
++0.12, Tools 0, Safety gear +0.03, Software +0.15. ``channel`` is the customer's.
+
+**Products.** Eight lines: Components, Spare parts, Consumables, Equipment, Services, Tools, Safety gear,
+Software. Each customer buys from a basket of lines drawn once: every line independently with probability
+0.15, except the line typical of its sector (Manufacturing: Components, Construction: Safety gear,
+Healthcare and Food & Beverage: Consumables, Retail: Tools; Services none) with probability 0.85; then two
+planted pairs, Equipment with Spare parts and Software with Services: when one line of a pair is in the
+basket the other joins with probability 0.85; an empty basket gets one line, uniform. One basket line is the
+customer's main line (uniform); each purchase is the main line with probability 0.4, else uniform over the
+basket (so a customer reveals its basket as it buys). The baskets are in ``truth_customers.csv``
+(``basket``, lines joined by "; "), the structure in ``truth["products"]``: the planted pairs have the
+highest lifts, and the sector lines leave white space (customers of the sector who do not buy its line).
 
 **Returns.** Each purchase is followed, with probability 0.02, by a return ``3-28`` days later (uniform
 integer; dropped if after ``as_of``) of the whole amount (probability 0.5) or of a fraction U(0.2, 0.9):
@@ -235,8 +246,17 @@ MIX = {
 MARGIN = {"rate_by_sector": {"Manufacturing": 0.22, "Retail": 0.15, "Construction": 0.18,
                              "Food & Beverage": 0.12, "Services": 0.35, "Healthcare": 0.28},
           "noise_sd": 0.03, "clip": [-0.10, 0.90]}
-PRODUCTS = {"lines": ["Components", "Spare parts", "Consumables", "Equipment", "Services"],
-            "main_line_probability": 0.6}
+PRODUCTS = {"lines": ["Components", "Spare parts", "Consumables", "Equipment", "Services", "Tools", "Safety gear",
+                      "Software"],
+            "base_adoption": 0.15,
+            "sector_lines": {"Manufacturing": "Components", "Construction": "Safety gear",
+                             "Healthcare": "Consumables", "Food & Beverage": "Consumables", "Retail": "Tools"},
+            "sector_adoption": 0.85,
+            "pairs": [["Equipment", "Spare parts"], ["Software", "Services"]],
+            "pair_adoption": 0.85,
+            "main_line_probability": 0.4,
+            "margin_offset": {"Components": 0.0, "Spare parts": 0.10, "Consumables": -0.04, "Equipment": -0.08,
+                              "Services": 0.12, "Tools": 0.0, "Safety gear": 0.03, "Software": 0.15}}
 RETURNS = {"share": 0.02, "delay_days": [3, 28], "full_return_probability": 0.5,
            "partial_fraction": [0.2, 0.9]}
 PAYMENT = {
@@ -574,9 +594,46 @@ def _join_officers(codes: np.ndarray, k: np.ndarray) -> pd.Series:
     return out
 
 
-def _purchases(rng, c, n_days, seg):
-    """Purchases (BG/NBD with each customer's segment parameters), Gamma-Gamma amounts, margins, products and
-    returns, as day-indexed arrays sorted by day."""
+def _baskets(rng, sector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's basket of product lines (boolean customers x lines) and main line (codes): see the
+    module docstring."""
+    lines = PRODUCTS["lines"]
+    sectors = list(MIX["sector"])
+    p = np.full((len(sectors), len(lines)), PRODUCTS["base_adoption"])
+    for s, line in PRODUCTS["sector_lines"].items():
+        p[sectors.index(s), lines.index(line)] = PRODUCTS["sector_adoption"]
+    basket = rng.random((len(sector), len(lines))) < p[sector]
+    for first, second in PRODUCTS["pairs"]:
+        i, j = lines.index(first), lines.index(second)
+        joins = rng.random((len(sector), 2)) < PRODUCTS["pair_adoption"]
+        has_i, has_j = basket[:, i].copy(), basket[:, j].copy()
+        basket[:, j] |= has_i & joins[:, 0]
+        basket[:, i] |= has_j & joins[:, 1]
+    empty = ~basket.any(axis=1)
+    basket[np.flatnonzero(empty), rng.integers(0, len(lines), int(empty.sum()))] = True
+    main = _pick_in_rows(rng, basket)
+    return basket, main
+
+
+def _pick_in_rows(rng, allowed: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """One column per row of ``allowed`` (boolean, each row with a True), uniform over that row's Trues;
+    ``rows`` repeats rows (one draw each)."""
+    allowed = allowed if rows is None else allowed[rows]
+    cum = np.cumsum(allowed, axis=1)
+    target = np.floor(rng.random(len(allowed)) * cum[:, -1]).astype(np.int64)
+    return (cum <= target[:, None]).sum(axis=1)
+
+
+def _baskets_text(basket: np.ndarray) -> pd.Series:
+    """Each basket as its lines joined by "; " (in the order of ``PRODUCTS["lines"]``)."""
+    lines = PRODUCTS["lines"]
+    texts = ["; ".join(line for j, line in enumerate(lines) if code >> j & 1) for code in range(2 ** len(lines))]
+    return _labels(texts, basket.astype(np.int64) @ (1 << np.arange(len(lines))))
+
+
+def _purchases(rng, c, n_days, seg, rng_products):
+    """Purchases (BG/NBD with each customer's segment parameters), Gamma-Gamma amounts, products (drawn from
+    ``rng_products``), margins and returns, as day-indexed arrays sorted by day."""
     T = (n_days - c["since_day"]) / 7.0
     events, latent = simulate_bgnbd(T, *(seg[k].to_numpy()[c["size"]] for k in ("r", "alpha", "a", "b")),
                                      seed=rng)
@@ -584,13 +641,13 @@ def _purchases(rng, c, n_days, seg):
     day = np.minimum(c["since_day"][cust] + np.floor(events["t"].to_numpy() * 7.0).astype(np.int64), n_days)
     nu = rng.gamma(seg["q"].to_numpy()[c["size"]], 1.0 / seg["gamma"].to_numpy()[c["size"]])
     amount = np.maximum(np.round(rng.gamma(seg["p"].to_numpy()[c["size"]][cust], 1.0 / nu[cust]), 2), 0.01)
+    basket, main = _baskets(rng_products, c["sector"])
+    product = np.where(rng_products.random(len(cust)) < PRODUCTS["main_line_probability"], main[cust],
+                       _pick_in_rows(rng_products, basket, cust))
     rates = np.array(list(MARGIN["rate_by_sector"].values()))[c["sector"]][cust]
-    rate = np.clip(rates + rng.normal(0.0, MARGIN["noise_sd"], len(cust)), *MARGIN["clip"])
+    offsets = np.array(list(PRODUCTS["margin_offset"].values()))[product]
+    rate = np.clip(rates + offsets + rng.normal(0.0, MARGIN["noise_sd"], len(cust)), *MARGIN["clip"])
     margin = np.round(amount * rate, 2)
-    n_lines = len(PRODUCTS["lines"])
-    main = rng.integers(0, n_lines, len(c["size"]))
-    product = np.where(rng.random(len(cust)) < PRODUCTS["main_line_probability"], main[cust],
-                       rng.integers(0, n_lines, len(cust)))
     # returns
     ret = np.flatnonzero(rng.random(len(cust)) < RETURNS["share"])
     ret_day = day[ret] + rng.integers(RETURNS["delay_days"][0], RETURNS["delay_days"][1] + 1, len(ret))
@@ -607,11 +664,14 @@ def _purchases(rng, c, n_days, seg):
         "product": np.concatenate([product, product[ret]]),
         "is_return": np.concatenate([np.zeros(len(cust), bool), np.ones(len(ret), bool)]),
     }).sort_values(["day", "cust", "is_return"], kind="stable", ignore_index=True)
-    return tx, latent, nu
+    return tx, latent, nu, basket
 
 
-def _invoice_lines(rng, tx: pd.DataFrame, mean_lines: float) -> pd.DataFrame:
-    """Split each one-line invoice into ``1 + Poisson(mean_lines - 1)`` lines that add up to it exactly."""
+def _invoice_lines(rng, tx: pd.DataFrame, mean_lines: float, basket: np.ndarray, customer: np.ndarray
+                   ) -> pd.DataFrame:
+    """Split each one-line invoice into ``1 + Poisson(mean_lines - 1)`` lines that add up to it exactly; the
+    lines after the first take a product of the customer's basket (``customer``: the basket row of each
+    invoice)."""
     k = 1 + rng.poisson(mean_lines - 1.0, len(tx))
     row = np.repeat(np.arange(len(tx)), k)
     first = np.r_[0, np.cumsum(k)[:-1]]
@@ -627,7 +687,7 @@ def _invoice_lines(rng, tx: pd.DataFrame, mean_lines: float) -> pd.DataFrame:
     other = np.ones(len(row), bool)
     other[first] = False
     product = pd.Categorical(lines["product"], categories=PRODUCTS["lines"]).codes.copy()
-    product[other] = rng.integers(0, len(PRODUCTS["lines"]), int(other.sum()))
+    product[other] = _pick_in_rows(rng, basket, customer[row][other])
     lines["product"] = _labels(PRODUCTS["lines"], product)
     return lines
 
@@ -979,13 +1039,14 @@ def generate_sample(n_customers: int = 2000, as_of: str | dt.date = "2026-10-31"
     n_days = int(round(365.25 * years))
     start = (as_of_ts - pd.Timedelta(days=n_days)).to_datetime64().astype("datetime64[D]")
     snap_dates = [as_of_ts.replace(day=1) - pd.Timedelta(days=1), as_of_ts]
-    streams = np.random.SeedSequence(seed).spawn(9)  # children are independent of their count
-    rng_c, rng_n, rng_t, rng_p, rng_s, rng_x, rng_l, rng_d, rng_e = (np.random.default_rng(s) for s in streams)
+    streams = np.random.SeedSequence(seed).spawn(10)  # children are independent of their count
+    rng_c, rng_n, rng_t, rng_p, rng_s, rng_x, rng_l, rng_d, rng_e, rng_b = (np.random.default_rng(s)
+                                                                            for s in streams)
 
     c = _draw_customers(rng_c, n, n_days)
     nm = _names(rng_n, c, n)
     seg = pd.DataFrame({s: {**SEGMENTS[s]["bgnbd"], **SEGMENTS[s]["gamma_gamma"]} for s in SIZES}).T
-    tx, latent, nu = _purchases(rng_t, c, n_days, seg)
+    tx, latent, nu, basket = _purchases(rng_t, c, n_days, seg, rng_b)
 
     ids = _ids("C", np.arange(1, n + 1), max(6, len(str(n))))
     # customer-level payment traits; the company's credit limit from expected spend
@@ -1078,7 +1139,7 @@ def generate_sample(n_customers: int = 2000, as_of: str | dt.date = "2026-10-31"
         "Rif. Fattura": invoice_id,
     })
     if lines_per_invoice > 1:
-        transactions = _invoice_lines(rng_l, transactions, lines_per_invoice)
+        transactions = _invoice_lines(rng_l, transactions, lines_per_invoice, basket, tx["cust"].to_numpy())
     is_open = paid < 0
     dunned = is_open & (n_days - due > 30)
     note = _labels(["Nota di credito", "Pagamento parziale", "Sollecito inviato", None],
@@ -1126,6 +1187,7 @@ def generate_sample(n_customers: int = 2000, as_of: str | dt.date = "2026-10-31"
         "dropout_date": _dates(start, np.minimum(dropout_day, n_days).astype(np.int64)),
         "payment_propensity": propensity, "chronic_late": chronic, "deteriorating": deteriorating,
         "risk": base["z"], "default_date": _dates(start, default_day),
+        "basket": _baskets_text(basket),
     })
     changes["customer_id"] = ids.take(changes.pop("cust").to_numpy()).to_numpy()
 

@@ -10,6 +10,7 @@ summation order):
 ================================  ==========================================================================
 :func:`rfm_summary`               :func:`portfolio_kit.clv.rfm_summary` (canonical column names)
 :func:`customer_summary`          :func:`portfolio_kit.segmentation.customer_summary`
+:func:`customer_lines`            :func:`portfolio_kit.products.customer_lines`
 :func:`revenue_by_period`         :func:`portfolio_kit.overview.revenue_by_period`
 :func:`concentration_over_time`   :func:`portfolio_kit.concentration.concentration_over_time`
 :func:`aging`                     :func:`portfolio_kit.payments.aging`
@@ -21,7 +22,7 @@ SparkSession, for ``engine="spark"`` only; ``None`` uses the active session or s
 are always a pandas DataFrame. Spark is an optional extra (``pip install portfolio-kit[spark]``).
 
 Each engine is a module of this package (:mod:`~portfolio_kit.engines.duckdb`,
-:mod:`~portfolio_kit.engines.spark`) with the same six functions and the reference's signatures, called with
+:mod:`~portfolio_kit.engines.spark`) with the same seven functions and the reference's signatures, called with
 the rows as given (``session=`` added for Spark); ``engine="pandas"`` reads Parquet rows with
 ``pd.read_parquet`` and calls the reference itself.
 
@@ -42,13 +43,13 @@ from types import ModuleType
 
 import pandas as pd
 
-from portfolio_kit import clv, concentration, overview, payments, segmentation
+from portfolio_kit import clv, concentration, overview, payments, products, segmentation
 from portfolio_kit.data.config import RAW_ROWS_LIMIT, engine_for_rows
 from portfolio_kit.payments.receivables import DEFAULT_EDGES
 from portfolio_kit.data.staging import parquet_rows
 
 __all__ = ["ENGINES", "Rows", "parquet_files", "row_count", "read_rows", "choose_engine", "rfm_summary",
-           "customer_summary", "revenue_by_period", "concentration_over_time", "aging", "payment_profile"]
+           "customer_summary", "customer_lines", "revenue_by_period", "concentration_over_time", "aging", "payment_profile"]
 
 #: The engines, in the order :func:`choose_engine` considers them.
 ENGINES = ("pandas", "duckdb", "spark")
@@ -176,6 +177,12 @@ def customer_summary(transactions: Rows, customers: pd.DataFrame | None = None, 
     """
     return _run("customer_summary", transactions, engine, session, segmentation.customer_summary, customers,
                 as_of, start=start)
+
+
+def customer_lines(transactions: Rows, as_of=None, *, start=None, engine: str = "auto",
+                   session=None) -> pd.DataFrame:
+    """One row per customer and product line bought, on an engine: :func:`portfolio_kit.products.customer_lines`."""
+    return _run("customer_lines", transactions, engine, session, products.customer_lines, as_of, start=start)
 
 
 def revenue_by_period(transactions: Rows, customers: pd.DataFrame | None = None, freq: str = "M",

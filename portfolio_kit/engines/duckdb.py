@@ -34,8 +34,8 @@ from portfolio_kit.payments.ledger import TOLERANCE, UNKNOWN_SEGMENT, checked_co
 from portfolio_kit.payments.receivables import DEFAULT_EDGES, aging_table, check_edges, aging_labels
 from portfolio_kit.engines import Rows, parquet_files
 
-__all__ = ["connect", "rfm_summary", "customer_summary", "revenue_by_period", "concentration_over_time", "aging",
-           "payment_profile"]
+__all__ = ["connect", "rfm_summary", "customer_summary", "customer_lines", "revenue_by_period",
+           "concentration_over_time", "aging", "payment_profile"]
 
 logger = logging.getLogger(__name__)
 
@@ -290,6 +290,46 @@ def customer_summary(transactions: Rows, customers: pd.DataFrame | None = None, 
         if column in present and per_customer[f"{column}_known"].sum() > 0:
             out[f"n_{column}s"] = per_customer[f"n_{column}s"].to_numpy()
     return out if customers is None else segmentation.join_customers(out, customers)
+
+
+def customer_lines(transactions: Rows, as_of=None, *, start=None) -> pd.DataFrame:
+    """:func:`portfolio_kit.products.customer_lines` on DuckDB.
+
+    Examples
+    --------
+    >>> lines = customer_lines("staging/transactions", as_of="2024-12-31")  # doctest: +SKIP
+    """
+    with connect() as con:
+        schema = _register(con, transactions, "transactions", ("customer_id", "date", "amount", "margin", "product"))
+        if "product" not in schema.columns:
+            raise ValueError("transactions: no 'product' column; map the export's product or product-line column")
+        _check_transactions(con, schema, ("customer_id", "date", "amount"))
+        as_of = (pd.Timestamp(con.execute("SELECT max(date) FROM transactions").fetchall()[0][0])
+                 if as_of is None else pd.Timestamp(as_of))
+        margin = ("margin" in schema.columns
+                  and con.execute("SELECT count(margin) FROM transactions").fetchall()[0][0] > 0)
+        sql = f"""
+        SELECT customer_id, CAST(product AS VARCHAR) AS product, sum(amount) AS revenue,
+               {'sum(coalesce(margin, 0)) AS margin,' if margin else ''}
+               count(DISTINCT CAST(date AS DATE)) FILTER (amount > 0) AS purchases,
+               min(CAST(date AS DATE)) FILTER (amount > 0) AS first_purchase,
+               max(CAST(date AS DATE)) FILTER (amount > 0) AS last_purchase
+        FROM transactions
+        WHERE date <= $as_of {'AND date >= $start' if start is not None else ''} AND product IS NOT NULL
+        GROUP BY ALL ORDER BY customer_id, product
+        """
+        params = {"as_of": as_of.to_pydatetime()}
+        if start is not None:
+            params["start"] = pd.Timestamp(start).to_pydatetime()
+        out = con.execute(sql, params).df()
+    if out.empty:
+        raise ValueError("transactions: no row with a product in the window")
+    out["customer_id"] = _ids(out["customer_id"], schema).array
+    out["product"] = out["product"].astype(str)
+    out["purchases"] = out["purchases"].astype(np.int64)
+    for column in ("first_purchase", "last_purchase"):
+        out[column] = out[column].to_numpy().astype("datetime64[ns]")
+    return out
 
 
 # --------------------------------------------------------------------------------------------- overview

@@ -1,6 +1,6 @@
 """The per-customer aggregations on Apache Spark, for histories beyond one machine.
 
-The six functions of :mod:`portfolio_kit.engines` on PySpark: the raw rows (Parquet file(s) or folder(s),
+The seven functions of :mod:`portfolio_kit.engines` on PySpark: the raw rows (Parquet file(s) or folder(s),
 local or on a data lake such as ``s3a://bucket/staging/transactions``, a Spark DataFrame, or a pandas
 DataFrame) are reduced on the cluster to one row per customer (or per customer and period, or per customer
 and age bucket); only that reduction is collected into pandas, where the reference's own code (or its last,
@@ -56,7 +56,8 @@ from portfolio_kit.payments.receivables import aging as _aging
 from portfolio_kit.segmentation import check_customers, join_customers
 from portfolio_kit.engines import is_spark_frame, parquet_files
 
-__all__ = ["local_session", "rfm_summary", "customer_summary", "revenue_by_period", "concentration_over_time",
+__all__ = ["local_session", "rfm_summary", "customer_summary", "customer_lines", "revenue_by_period",
+           "concentration_over_time",
            "aging", "payment_profile"]
 
 logger = logging.getLogger(__name__)
@@ -378,6 +379,26 @@ def rfm_summary(transactions, observation_end, period: str = "W", calibration_en
 
 
 # --------------------------------------------------------------------------------------------- customer summary
+def _transactions_in_window(spark: SparkSession, transactions, optional: Sequence[str], as_of, start):
+    """The transactions read and checked as the reference does (no missing customer, date or amount; some rows),
+    their row count and last date (``stats``), ``as_of`` (default: that last date) and the window's filter."""
+    source = _read(spark, transactions, "transactions", ("customer_id", "date", "amount"), optional,
+                   dates=("date",), numbers=("amount",), error=TypeError)
+    stats = source.frame.agg(F.count(F.lit(1)).alias("rows"), F.max("date").alias("last"),
+                             *[F.count(F.when(F.col(c).isNull(), 1)).alias(c)
+                               for c in ("customer_id", "date", "amount")]).first()
+    for column in ("customer_id", "date", "amount"):
+        if stats[column]:
+            raise ValueError(f"transactions: column {column!r} has {stats[column]} missing value(s)")
+    if stats["rows"] == 0:
+        raise ValueError("transactions: no rows")
+    as_of = pd.Timestamp(stats["last"], unit="ns") if as_of is None else pd.Timestamp(as_of)
+    keep = F.col("date") <= as_of.value
+    if start is not None:
+        keep &= F.col("date") >= pd.Timestamp(start).value
+    return source, stats, as_of, keep
+
+
 def customer_summary(transactions, customers: pd.DataFrame | None = None, as_of=None, *, start=None,
                      session: SparkSession | None = None) -> pd.DataFrame:
     """:func:`portfolio_kit.segmentation.customer_summary` on Spark: the per-customer sums and distinct counts
@@ -400,21 +421,9 @@ def customer_summary(transactions, customers: pd.DataFrame | None = None, as_of=
     if customers is not None:
         check_customers(customers)  # before the job: bad master data fails fast
     with _spark(session) as spark:
-        source = _read(spark, transactions, "transactions", ("customer_id", "date", "amount"),
-                       ("margin", "product", "channel"), dates=("date",), numbers=("amount",), error=TypeError)
+        source, stats, as_of, keep = _transactions_in_window(spark, transactions, ("margin", "product", "channel"),
+                                                             as_of, start)
         tx = source.frame
-        stats = tx.agg(F.count(F.lit(1)).alias("rows"), F.max("date").alias("last"),
-                       *[F.count(F.when(F.col(c).isNull(), 1)).alias(c) for c in ("customer_id", "date", "amount")]
-                       ).first()
-        for column in ("customer_id", "date", "amount"):
-            if stats[column]:
-                raise ValueError(f"transactions: column {column!r} has {stats[column]} missing value(s)")
-        if stats["rows"] == 0:
-            raise ValueError("transactions: no rows")
-        as_of = pd.Timestamp(stats["last"], unit="ns") if as_of is None else pd.Timestamp(as_of)
-        keep = F.col("date") <= as_of.value
-        if start is not None:
-            keep &= F.col("date") >= pd.Timestamp(start).value
         day, amount = _day("date"), F.col("amount")
         purchase_day = F.when(amount > 0, day)
         optional = [c for c in ("margin", "product", "channel") if c in tx.columns]
@@ -451,6 +460,37 @@ def customer_summary(transactions, customers: pd.DataFrame | None = None, as_of=
         if column in optional and table[f"known_{column}"].sum() > 0:
             out[f"n_{column}s"] = table[f"n_{column}s"].to_numpy(dtype=np.int64)
     return out if customers is None else join_customers(out, customers)
+
+
+def customer_lines(transactions, as_of=None, *, start=None, session: SparkSession | None = None) -> pd.DataFrame:
+    """:func:`portfolio_kit.products.customer_lines` on Spark: sums and distinct purchase days per customer and
+    line run on the cluster."""
+    with _spark(session) as spark:
+        source, _, as_of, keep = _transactions_in_window(spark, transactions, ("margin", "product"), as_of, start)
+        tx = source.frame
+        if "product" not in tx.columns:
+            raise ValueError("transactions: no 'product' column; map the export's product or product-line column")
+        purchase_day = F.when(F.col("amount") > 0, _day("date"))
+        margin = "margin" in tx.columns and tx.where(F.col("margin").isNotNull()).limit(1).count() > 0
+        per_line = (tx.where(keep & F.col("product").isNotNull())
+                    .groupBy("customer_id", F.col("product").cast("string").alias("product"))
+                    .agg(F.sum("amount").alias("revenue"),
+                         *([F.sum(F.coalesce(F.col("margin"), F.lit(0.0))).alias("margin")] if margin else []),
+                         F.countDistinct(purchase_day).alias("purchases"),
+                         F.min(purchase_day).alias("first"), F.max(purchase_day).alias("last")))
+        table = _collect(per_line)
+    if table.empty:
+        raise ValueError("transactions: no row with a product in the window")
+    table["customer_id"] = _like(table["customer_id"], source.template, "customer_id")
+    table = table.sort_values(["customer_id", "product"], kind="stable", ignore_index=True)
+    out = pd.DataFrame({"customer_id": table["customer_id"].array, "product": table["product"].astype(str),
+                        "revenue": table["revenue"].to_numpy(dtype=float)})
+    if margin:
+        out["margin"] = table["margin"].to_numpy(dtype=float)
+    out["purchases"] = table["purchases"].to_numpy(dtype=np.int64)
+    out["first_purchase"] = _dates(table["first"])
+    out["last_purchase"] = _dates(table["last"])
+    return out
 
 
 # --------------------------------------------------------------------------------------------- revenue by period

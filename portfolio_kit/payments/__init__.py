@@ -36,14 +36,14 @@ from portfolio_kit.payments.ledger import ledger as invoice_ledger  # the name `
 from portfolio_kit.payments.models import (NUMERIC_FEATURES, UNPAID_COLUMNS, Backtest, LatePaymentModel,
                                            PaymentTimeModel, backtest_late_payment, invoice_features, kaplan_meier,
                                            median_days_to_pay, payment_durations)
-from portfolio_kit.payments.receivables import (DEFAULT_EDGES, aging, aging_history, aging_labels,
+from portfolio_kit.payments.receivables import (DEFAULT_EDGES, aging, aging_history, aging_labels, cash_collected,
                                                 collection_effectiveness_index, dso_countback, dso_standard, exposure,
                                                 exposure_concentration, receivables_kpis)
 
 __all__ = [
     "check_invoices", "open_invoices", "key_figures",
     "invoice_ledger", "Ledger", "segment_codes", "with_segment", "DEFAULT_EDGES", "TOLERANCE", "UNKNOWN_SEGMENT",
-    "aging_labels", "aging", "aging_history", "dso_standard", "dso_countback", "collection_effectiveness_index",
+    "aging_labels", "aging", "aging_history", "cash_collected", "dso_standard", "dso_countback", "collection_effectiveness_index",
     "receivables_kpis", "exposure", "exposure_concentration",
     "days_late", "late_payment_shares", "payment_index", "payment_profile", "PAYMENT_INDEX_SCALE", "PROFILES",
     "NUMERIC_FEATURES", "invoice_features", "LatePaymentModel", "Backtest", "backtest_late_payment",

@@ -27,6 +27,11 @@ dso                       payments        ``receivables_kpis``: ``dso`` of the l
 alerts_high, ..._low      monitoring      ``alerts``: alerts per severity
 expected_credit_loss      credit          ``expected_credit_loss``: sum of ``ecl`` over the buckets
 limits_to_cut, _raise     credit          ``customers_credit``: customers whose ``limit_action`` is cut / raise
+next_product_value        products        ``customers_next_product``: sum of ``expected_margin`` (of
+                                          ``expected_revenue`` for a client without margins)
+next_product_hit_rate     products        ``next_product_backtest``: hit rate of the kit's suggestion on the
+                                          later cut-off
+next_product_baseline     products        ``next_product_backtest``: hit rate of the most popular line
 customers_to_act_on       actions         ``customers_actions``: customers whose action is not ``maintain``
 high_priority_value_...   actions         ``customers_actions``: value at stake of the high-priority actions
 ========================  ==============  =================================================================
@@ -54,8 +59,9 @@ from portfolio_kit.churn import AT_RISK_PROBABILITY
 from portfolio_kit.data.schemas import key_figures_table
 from portfolio_kit.monitoring import SEVERITIES
 from portfolio_kit.report.tables import (ABC_SUMMARY, AGING, ALERTS, CONCENTRATION, CUSTOMERS_ACTIONS, CUSTOMERS_CHURN,
-                                         CUSTOMERS_CLV, CUSTOMERS_CREDIT, CUSTOMERS_SEGMENTS, DATA_TABLES, EXPECTED_CREDIT_LOSS,
-                                         RECEIVABLES_KPIS, REVENUE_BY_MONTH)
+                                         CUSTOMERS_CLV, CUSTOMERS_CREDIT, CUSTOMERS_NEXT_PRODUCT, CUSTOMERS_SEGMENTS,
+                                         DATA_TABLES, EXPECTED_CREDIT_LOSS, NEXT_PRODUCT_BACKTEST, RECEIVABLES_KPIS,
+                                         REVENUE_BY_MONTH)
 from portfolio_kit.report.style import TABLE_CLASS, TABLE_CSS
 from portfolio_kit.report.texts import Markdown, Texts
 
@@ -86,6 +92,9 @@ FIGURES: dict[str, tuple[str, str]] = {
     "expected_credit_loss": ("credit", "money"),
     "limits_to_cut": ("credit", "count"),
     "limits_to_raise": ("credit", "count"),
+    "next_product_value": ("products", "money"),
+    "next_product_hit_rate": ("products", "share"),
+    "next_product_baseline": ("products", "share"),
     "customers_to_act_on": ("actions", "count"),
     "high_priority_value_at_stake": ("actions", "money"),
 }
@@ -109,6 +118,8 @@ _TABLES: dict[str, list[str]] = {
     EXPECTED_CREDIT_LOSS: ["bucket", "ecl"],
     CUSTOMERS_CREDIT: ["customer_id", "limit_action"],
     CUSTOMERS_ACTIONS: ["customer_id", "action", "priority", "value_at_stake"],
+    CUSTOMERS_NEXT_PRODUCT: ["customer_id", "expected_margin", "expected_revenue"],
+    NEXT_PRODUCT_BACKTEST: ["method", "customers", "hit_rate"],
 }
 
 
@@ -234,6 +245,14 @@ def _values(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | None, segment
     if CUSTOMERS_CREDIT in tables:
         actions = tables[CUSTOMERS_CREDIT]["limit_action"].value_counts()
         values.update(limits_to_cut=actions.get("cut", 0), limits_to_raise=actions.get("raise", 0))
+    if CUSTOMERS_NEXT_PRODUCT in tables:
+        offers = tables[CUSTOMERS_NEXT_PRODUCT]
+        value = offers["expected_margin"] if offers["expected_margin"].notna().any() else offers["expected_revenue"]
+        values["next_product_value"] = value.sum()
+    if NEXT_PRODUCT_BACKTEST in tables:
+        rates = tables[NEXT_PRODUCT_BACKTEST].set_index("method")["hit_rate"]
+        values["next_product_hit_rate"] = rates.get("expected", np.nan)
+        values["next_product_baseline"] = rates.get("popularity", np.nan)
     if CUSTOMERS_ACTIONS in tables:
         todo = tables[CUSTOMERS_ACTIONS]
         act = todo["action"].ne("maintain")
@@ -427,6 +446,9 @@ def conclusions(figures: pd.DataFrame, t: Texts, trend: pd.DataFrame | None = No
     if have("customers_to_act_on", "high_priority_value_at_stake"):
         sentences.append(t("summary.sentence.actions", customers=int(v["customers_to_act_on"]),
                            value=v["high_priority_value_at_stake"]))
+    if have("next_product_value", "next_product_hit_rate", "next_product_baseline"):
+        sentences.append(t("summary.sentence.products", value=v["next_product_value"], hit_rate=v["next_product_hit_rate"],
+                           baseline=v["next_product_baseline"]))
     if have("expected_credit_loss", "limits_to_cut", "limits_to_raise"):
         sentences.append(t("summary.sentence.credit", ecl=v["expected_credit_loss"], cut=int(v["limits_to_cut"]),
                            raise_=int(v["limits_to_raise"]), trend=since("expected_credit_loss")))

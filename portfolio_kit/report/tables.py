@@ -28,7 +28,8 @@ __all__ = ["save_table", "save_key_figures", "read_key_figures", "read_customer_
            "CUSTOMER_TABLE_PREFIX", "NOT_RUN_FILE", "read_not_run", "DATA_TABLES", "REVENUE_BY_MONTH", "CONCENTRATION",
            "ABC_SUMMARY", "CUSTOMERS_SEGMENTS", "CUSTOMERS_CLV", "CUSTOMERS_CHURN", "AGING", "RECEIVABLES_KPIS",
            "ALERTS", "CUSTOMERS_PAYMENTS", "EXPECTED_CREDIT_LOSS", "CUSTOMERS_CREDIT", "CUSTOMERS_ACTIONS",
-           "PER_OWNER_TABLES", "NO_OWNER", "CUSTOMERS_360", "JOINED_LATER"]
+           "PER_OWNER_TABLES", "NO_OWNER", "CUSTOMERS_360", "CUSTOMERS_NEXT_PRODUCT", "NEXT_PRODUCT_BACKTEST",
+           "JOINED_LATER"]
 
 # Tables another page reads (the executive summary, the credit page), saved and read by these names only.
 DATA_TABLES = "data_tables"
@@ -46,8 +47,11 @@ EXPECTED_CREDIT_LOSS = "expected_credit_loss"
 CUSTOMERS_CREDIT = "customers_credit"
 CUSTOMERS_ACTIONS = "customers_actions"
 CUSTOMERS_360 = "customers_360"
-#: Per-customer tables made from the others while or after monitoring runs (the credit and actions pages').
-JOINED_LATER = (CUSTOMERS_CREDIT, CUSTOMERS_360, CUSTOMERS_ACTIONS)
+CUSTOMERS_NEXT_PRODUCT = "customers_next_product"
+NEXT_PRODUCT_BACKTEST = "next_product_backtest"
+#: Per-customer tables made from the others while or after monitoring runs (the credit, products and actions
+#: pages').
+JOINED_LATER = (CUSTOMERS_CREDIT, CUSTOMERS_NEXT_PRODUCT, CUSTOMERS_360, CUSTOMERS_ACTIONS)
 
 #: The file of a run folder listing the notebooks not run and why (``{notebook: reason}``), written by the runner
 #: before any notebook runs, so the summary can say it.

@@ -104,11 +104,11 @@ def _file_of(key: str) -> str:
 _KIND_RULES: tuple[tuple[str, str], ...] = (
     ("date", r"^(first|last)_(transaction|purchase|order|invoice|payment)$|(^|_)date$"),  # mixed (object) rows only
     ("count", r"^(n|n_.*|count|.*_count|customers.*|.*customers|transactions|invoices.*|orders|purchases|rows.*"
-              r"|files|events|alerts|changed|at_risk|churned|parameters|rank|.*_rank|.*_invoices)$"),
-    ("ratio", r"^(p_value|auc|brier.*)$"),
+              r"|files|events|alerts|changed|at_risk|churned|parameters|rank|.*_rank|.*_invoices|.*buyers|hits)$"),
+    ("ratio", r"^(p_value|q_value|auc|brier.*)$"),
     ("percent", r"(share|pct|percent|_rate$|^rate$|probability|^p_|survival|utilisation|utilization"
-                r"|^mean_predicted$|discount$|^annual_cost)"),
-    ("ratio", r"(ratio|gini|hhi|herfindahl|index|score|auc|coef|std_err|estimate|lower_95|upper_95|correlation"
+                r"|^mean_predicted$|discount$|^annual_cost|penetration|^support$|^confidence$)"),
+    ("ratio", r"(ratio|gini|hhi|herfindahl|index|score|auc|coef|std_err|estimate|lower_95|upper_95|correlation|lift"
               r"|^z$|^bias$|^mae$|^r$|^alpha$|^beta$|^a$|^b$|^s$|^gamma$|factor)"),
     ("number.1", r"(log_likelihood|^aic$|^bic$|^cei)"),
     ("days", r"(days|dso|^add$|dpd|delay|recency|tenure|age$|^t$|months)"),

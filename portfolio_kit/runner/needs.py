@@ -17,6 +17,7 @@ churn              sales covering at least two churn horizons (about a year)
 monitoring         two business-information snapshots, or a previous run of the client to compare with
 credit             invoices (the open-items ledger); it reads the CLV and payments tables of the same run
 actions            sales; it reads every per-customer table of the same run, the alerts and the credit limits
+products           sales with a product column; it reads the segments, CLV, churn and payments tables of the run
 =================  =========================================================================================
 """
 
@@ -36,12 +37,13 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "monitoring": ("snapshots_or_previous_run",),
     "credit": ("invoices",),
     "actions": ("sales",),
+    "products": ("sales", "products"),
 }
 
 #: Notebooks that read the tables other notebooks of the same run save, by wave: monitoring (which compares
-#: the per-customer tables with the previous run's) and credit run once the others are done, actions once
-#: those are done too (it reads their alerts and credit limits). The summary always runs last.
-RUNS_AFTER_THE_OTHERS: tuple[tuple[str, ...], ...] = (("monitoring", "credit"), ("actions",))
+#: the per-customer tables with the previous run's), credit and products run once the others are done, actions
+#: once those are done too (it reads their alerts, credit limits and next products). The summary always runs last.
+RUNS_AFTER_THE_OTHERS: tuple[tuple[str, ...], ...] = (("monitoring", "credit", "products"), ("actions",))
 
 #: Months of sales history the churn page needs: a horizon to learn on and one to check (short horizons).
 CHURN_HISTORY_MONTHS = 12
@@ -66,6 +68,7 @@ def unmet_need(notebook: str, portfolio, previous_run: str | None) -> str | None
             "repeat_buyers": lambda: _repeat_buyers(tx) > 0,
             "sales_history": lambda: (tx["date"].max() - tx["date"].min()).days >= CHURN_HISTORY_MONTHS * 30,
             "invoices": lambda: portfolio.has("invoices") and len(portfolio.invoices) > 0,
+            "products": lambda: "product" in tx.columns and bool(tx["product"].notna().any()),
             "snapshots_or_previous_run": lambda: (portfolio.has("snapshots") and len(portfolio.snapshots) > 0)
                                                  or bool(previous_run),
         }[need]

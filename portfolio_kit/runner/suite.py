@@ -90,6 +90,8 @@ PARAMETER_LIMITS: dict[str, tuple] = {
     "roll_months": (1, 120), "cost_of_capital": (0.0, 0.99), "limit_buffer": (0.0, 10.0), "limit_band": (0.0, 0.99),
     "max_share_of_book": (0.001, 1.0), "limit_round_to": (0.01, 1e9), "limit_floor": (0.0, 1e12),
     "new_terms_days": (0, 3650), "terms_mode": ("cap", "set"),
+    "max_lines": (2, 1000), "min_penetration": (0.0, 1.0), "min_group": (1, 10**9), "min_support": (0.0, 1.0),
+    "min_pair_customers": (1, 10**9), "alpha": (1e-6, 0.5), "prior": (0.0, 1e6), "top_rows": (1, 10_000),
 }
 #: The file of a run in progress holding the runner's process id.
 RUNNER_PID = "runner.pid"

@@ -6,6 +6,8 @@ the shape of the same curve at two thousand); figures stay quick and files small
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -77,8 +79,10 @@ def pareto_chart(pareto: pd.DataFrame, thresholds=(0.80, 0.95), ax=None, max_poi
     return fig
 
 
-def lorenz_chart(lorenz: pd.DataFrame, ax=None, max_points: int = 2000, texts: Texts | None = None):
-    """Lorenz curve against the line of equality, with the Gini coefficient in the title.
+def lorenz_chart(lorenz: pd.DataFrame | Mapping[str, pd.DataFrame], ax=None, max_points: int = 2000,
+                 texts: Texts | None = None):
+    """Lorenz curve(s) against the line of equality, with the Gini coefficient in the title (one curve) or in
+    the legend (several: revenue, margin, cash ...).
 
     The Gini is read from the curve itself, ``G = 1 - sum_k (x_k - x_(k-1)) (L_k + L_(k-1))`` (twice the area
     between the curve and the diagonal), which equals :func:`~portfolio_kit.concentration.gini` on the full
@@ -86,18 +90,25 @@ def lorenz_chart(lorenz: pd.DataFrame, ax=None, max_points: int = 2000, texts: T
 
     Parameters
     ----------
-    lorenz : DataFrame
-        :func:`~portfolio_kit.concentration.lorenz_curve` output.
+    lorenz : DataFrame or mapping of name to DataFrame
+        :func:`~portfolio_kit.concentration.lorenz_curve` output, or one per measure (named by column).
     """
     t = texts_or_english(texts)
     fig, ax = new_axes(ax)
-    x, y = lorenz["customer_share"].to_numpy(), lorenz["value_share"].to_numpy()
-    gini = 1.0 - float(np.sum(np.diff(x) * (y[1:] + y[:-1])))
-    shown = _thin(lorenz, max_points)
+    curves = {None: lorenz} if isinstance(lorenz, pd.DataFrame) else dict(lorenz)
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label=t("concentration.plot.equality"))
-    ax.plot(shown["customer_share"], shown["value_share"], linewidth=2, label=t("concentration.plot.lorenz"))
-    ax.fill_between(shown["customer_share"], shown["value_share"], shown["customer_share"], alpha=0.2)
-    ax.set(title=t("concentration.plot.lorenz_title", gini=gini), xlabel=t("concentration.plot.share_smallest_first"),
+    for name, curve in curves.items():
+        x, y = curve["customer_share"].to_numpy(), curve["value_share"].to_numpy()
+        gini = 1.0 - float(np.sum(np.diff(x) * (y[1:] + y[:-1])))
+        shown = _thin(curve, max_points)
+        label = (t("concentration.plot.lorenz") if name is None
+                 else t("concentration.plot.lorenz_of", by=t.column(name), gini=gini))
+        ax.plot(shown["customer_share"], shown["value_share"], linewidth=2, label=label)
+        if len(curves) == 1:
+            ax.fill_between(shown["customer_share"], shown["value_share"], shown["customer_share"], alpha=0.2)
+    title = (t("concentration.plot.lorenz_title", gini=gini) if None in curves
+             else t("concentration.plot.lorenz_title_many"))
+    ax.set(title=title, xlabel=t("concentration.plot.share_smallest_first"),
            ylabel=t("concentration.plot.cumulative_share"), xlim=(0, 1), ylim=(0, 1))
     percent_axis(ax, texts, "x")
     percent_axis(ax, texts, "y")

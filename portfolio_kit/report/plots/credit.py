@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from portfolio_kit.report.plots.style import (MAX_POINTS, new_axes, number_axis, percent_axis, sample_points,
-                                              shown_name, texts_or_english)
+from portfolio_kit.report.plots.style import (MAX_POINTS, joint_legend, new_axes, number_axis, rate_axis,
+                                              sample_points, shown_name, texts_or_english)
 from portfolio_kit.report.texts import Texts
 
 __all__ = ["provision_bars", "roll_rate_heatmap", "limits_scatter"]
@@ -33,15 +33,9 @@ def provision_bars(matrix: pd.DataFrame, ax=None, title: str | None = None, text
     ax.set_xticks(x, buckets)
     ax.set(title=title or t("credit.plot.ecl_title"), xlabel="", ylabel=t("credit.plot.amount"))
     number_axis(ax, texts)
-    rates = ax.twinx()
+    rates = rate_axis(ax, t("credit.plot.loss_rate"), texts, 1.05)
     rates.plot(x, matrix["adjusted_loss_rate"], color="0.3", marker="o", label=t("credit.plot.loss_rate"))
-    rates.set_ylim(0, 1.05)
-    rates.set_ylabel(t("credit.plot.loss_rate"))
-    percent_axis(rates, texts)
-    rates.grid(False)
-    handles, labels = ax.get_legend_handles_labels()
-    more, more_labels = rates.get_legend_handles_labels()
-    ax.legend(handles + more, labels + more_labels, fontsize="small", loc="upper center")
+    joint_legend(ax, rates, "upper center")
     return fig
 
 

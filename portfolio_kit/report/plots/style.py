@@ -44,6 +44,24 @@ def percent_axis(ax, texts: Texts | None, axis: str = "y", decimals: int = 0) ->
     getattr(ax, f"{axis}axis").set_major_formatter(axis_formatter(lambda v: t.percent(v, decimals)))
 
 
+def rate_axis(ax, label: str, texts: Texts | None, top: float):
+    """A second y axis on the right for a rate (0 to ``top``, in %), labelled, without grid: the axis to draw
+    the rate on (then :func:`joint_legend`)."""
+    rates = ax.twinx()
+    rates.set_ylim(0, top)
+    rates.set_ylabel(label)
+    percent_axis(rates, texts)
+    rates.grid(False)
+    return rates
+
+
+def joint_legend(ax, rates, loc: str) -> None:
+    """One legend for ``ax`` and its :func:`rate_axis`."""
+    handles, labels = ax.get_legend_handles_labels()
+    more, more_labels = rates.get_legend_handles_labels()
+    ax.legend(handles + more, labels + more_labels, fontsize="small", loc=loc)
+
+
 def date_axis(ax, texts: Texts | None, axis: str = "x") -> None:
     """Dates on ``axis`` as months the language's way (``2026-10`` / ``10/2026``), a few ticks."""
     month_axis(ax, texts_or_english(texts).number_format.month, axis)

@@ -18,7 +18,7 @@ __all__ = ["REASON_COLUMNS", "action_reasons", "lever_words"]
 #: The customer 360 columns the reasons cite (kept beside the actions so that each reason can be checked).
 REASON_COLUMNS = ("value_12m", "revenue_12m", "revenue_change", "rating_before", "rating", "payment_index", "p_late",
                   "exposure", "credit_limit", "probability_alive", "churn_probability", "days_since_purchase",
-                  "revenue_prev_12m", "clv")
+                  "revenue_prev_12m", "clv", "next_product", "next_product_score", "next_product_value")
 
 
 def action_reasons(rows: pd.DataFrame, texts: Texts | None = None, *, margin: bool = True,
@@ -45,6 +45,8 @@ def action_reasons(rows: pd.DataFrame, texts: Texts | None = None, *, margin: bo
         churn=percent(col("churn_probability")), days_since=t.numbers(col("days_since_purchase"), 0),
         revenue=money(col("revenue_12m")), change=t.numbers(col("revenue_change") * 100, 0, signed=True) + "%",
         days=t.numbers(col("threshold"), 0), clv=money(col("clv")),
+        next_product=col("next_product").astype(object).fillna("").astype(str),
+        next_chance=percent(col("next_product_score")), next_value=money(col("next_product_value")),
     )
     key = "actions.reason." + col("action").astype(str) + "." + col("trigger").astype(str)
     out = pd.Series("", index=i, dtype=object)
