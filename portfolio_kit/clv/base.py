@@ -2,12 +2,15 @@
 summary table and parametric bootstrap. Each model supplies only its log-likelihood (and gradient) and its
 prediction formulas.
 
-Fitting maximises the total log-likelihood over the log-parameters with BFGS (analytic gradient when the
-model has one), then polishes with Newton steps on a finite-difference Hessian of the gradient, which also
-gives the standard errors: ``Cov(log theta) = H^-1``, ``se(theta) = theta sqrt(diag H^-1)`` (delta
-method). Identical customer rows are compressed into one row with a weight, so discrete-period summaries
-(the output of :func:`~portfolio_kit.clv.rfm_summary`) fit in time proportional to their distinct rows; with
-many distinct rows, the start is a fit on every k-th customer and BFGS begins from the inverse Hessian there.
+Fitting maximises the total log-likelihood over the log-parameters. A model with an analytic Hessian
+(``has_hessian``: BG/NBD, MBG/NBD) is fitted by Newton's method with a backtracking line search, which
+reaches the maximum in a few steps from a good start; the others by BFGS on the analytic gradient, then
+Newton steps on a finite-difference Hessian of the gradient. The Hessian at the maximum gives the standard
+errors: ``Cov(log theta) = H^-1``, ``se(theta) = theta sqrt(diag H^-1)`` (delta method). Identical customer
+rows are compressed into one row with a weight, so discrete-period summaries (the output of
+:func:`~portfolio_kit.clv.rfm_summary`) fit in time proportional to their distinct rows; with many distinct
+rows, the start is a fit on every k-th customer (itself started from a ten times smaller subsample; BFGS
+begins from the inverse Hessian there), so the full data are evaluated only a handful of times.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
+from scipy.optimize import OptimizeResult, minimize
 
 __all__ = ["ConvergenceWarning", "CustomerModel", "PurchaseModel", "unique_rows", "wsum"]
 
@@ -38,15 +41,65 @@ def wsum(weights: np.ndarray, values: np.ndarray) -> float:
     return np.einsum("i,i->", weights, values)
 
 
-def unique_rows(*arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the first occurrence of each distinct row and, per row, the index of its distinct row.
+def _row_hash(arrays: tuple[np.ndarray, ...]) -> np.ndarray | None:
+    """A 64-bit hash of each row of numeric ``arrays`` (equal rows, equal hashes; ``-0.0`` hashes as ``0.0``),
+    or None for other dtypes."""
+    h = np.zeros(len(arrays[0]), dtype=np.uint64)
+    for a in arrays:
+        a = np.asarray(a)
+        if a.dtype.kind == "f":
+            bits = (a.astype(np.float64, copy=False) + 0.0).view(np.uint64)
+        elif a.dtype.kind in "iub":
+            bits = a.astype(np.int64).view(np.uint64)
+        else:
+            return None
+        h ^= bits
+        h *= np.uint64(0x9E3779B97F4A7C15)
+        h ^= h >> np.uint64(31)
+    return h
 
-    ``first, inverse = unique_rows(x, y)``: ``x[first][inverse] == x`` and likewise for ``y``.
-    """
+
+def _unique_rows_exact(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
     key = np.zeros(len(arrays[0]), dtype=np.int64)
     for a in arrays:
         codes, uniques = pd.factorize(a)
         key, _ = pd.factorize(key * len(uniques) + codes)
+    return key
+
+
+def unique_rows(*arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the first occurrence of each distinct row and, per row, the index of its distinct row
+    (distinct rows numbered in order of first occurrence).
+
+    ``first, inverse = unique_rows(x, y)``: ``x[first][inverse] == x`` and likewise for ``y``. Rows are
+    hashed to 64 bits: when the sorted hashes are all different (e.g. continuous-time summaries) every row
+    is distinct and no hash table is built; otherwise the hashes are factorized and the grouping is checked
+    against the values (a hash collision falls back to factorizing each column).
+    """
+    n = len(arrays[0])
+    h = _row_hash(arrays) if n else None
+    if h is not None:
+        ordered = np.sort(h)
+        if not (ordered[1:] == ordered[:-1]).any():  # all rows distinct
+            every = np.arange(n, dtype=np.int64)
+            return every, every
+        key = pd.factorize(h.view(np.int64))[0].astype(np.int64, copy=False)
+    else:
+        key = _unique_rows_exact(arrays)
+    n_unique = key.max() + 1 if len(key) else 0
+    first = np.empty(n_unique, dtype=np.int64)
+    first[key[::-1]] = np.arange(len(key) - 1, -1, -1)
+    if h is not None:
+        for a in arrays:
+            a = np.asarray(a)
+            if not np.array_equal(a[first][key], a, equal_nan=a.dtype.kind == "f"):  # a hash collision
+                return unique_rows_exact_first(arrays)
+    return first, key
+
+
+def unique_rows_exact_first(arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`unique_rows` without hashing (factorizes each column)."""
+    key = _unique_rows_exact(arrays)
     n_unique = key.max() + 1 if len(key) else 0
     first = np.empty(n_unique, dtype=np.int64)
     first[key[::-1]] = np.arange(len(key) - 1, -1, -1)
@@ -96,8 +149,9 @@ class CustomerModel:
     Subclasses set ``param_names`` and ``columns`` and implement ``_prepare`` (arrays -> data namespace
     with per-distinct-row weights ``w`` and the row-to-distinct-row map ``inverse``), ``_initial_params``
     and ``_loglik(params, data, how)`` with ``how`` one of ``"sum"`` (total log-likelihood), ``"grad"``
-    (total and its gradient in the natural parameters) or ``"rows"`` (per distinct row); a model without an
-    analytic gradient sets ``has_gradient = False`` and gets central differences.
+    (total and its gradient in the natural parameters), ``"hess"`` (total, gradient and Hessian in the
+    natural parameters; only with ``has_hessian = True``) or ``"rows"`` (per distinct row); a model without
+    an analytic gradient sets ``has_gradient = False`` and gets central differences.
 
     Attributes
     ----------
@@ -122,6 +176,8 @@ class CustomerModel:
     param_names: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
     has_gradient: bool = True
+    #: Whether ``_loglik(..., "hess")`` gives the analytic Hessian (then the fit is Newton's method).
+    has_hessian: bool = False
 
     def __init__(self) -> None:
         self.params_: pd.Series | None = None
@@ -160,8 +216,9 @@ class CustomerModel:
 
     # ----------------------------------------------------------------------------------------------- fitting
     def _objective(self, data):
-        """Mean negative log-likelihood over the log-parameters and its gradient (infinite where the
-        likelihood cannot be evaluated, so line searches step back)."""
+        """Mean negative log-likelihood over the log-parameters with its gradient (``both``) and, for a model
+        with an analytic Hessian, with its Hessian too (``all3``); infinite where the likelihood cannot be
+        evaluated, so line searches step back. ``all3`` also returns the total log-likelihood."""
         total_weight = float(data.w.sum())
 
         def value(log_theta):
@@ -169,7 +226,16 @@ class CustomerModel:
                 ll = self._loglik(np.exp(log_theta), data, "sum")
             return -ll / total_weight if np.isfinite(ll) else np.inf
 
-        def both(log_theta):
+        last = {}
+
+        def both(log_theta):  # remembers its last point: the optimisers ask for it again
+            key = np.asarray(log_theta, dtype=float).tobytes()
+            if key not in last:
+                last.clear()
+                last[key] = _both(log_theta)
+            return last[key]
+
+        def _both(log_theta):
             if not self.has_gradient:
                 return value(log_theta), _central_gradient(value, log_theta, 1e-6)
             theta = np.exp(log_theta)
@@ -178,15 +244,40 @@ class CustomerModel:
             if not (np.isfinite(ll) and np.isfinite(grad).all()):
                 return np.inf, np.zeros_like(log_theta)
             return -ll / total_weight, -grad * theta / total_weight
+
+        def all3(log_theta):
+            theta = np.exp(log_theta)
+            with np.errstate(all="ignore"):
+                ll, grad, hess = self._loglik(theta, data, "hess")
+            if not (np.isfinite(ll) and np.isfinite(grad).all() and np.isfinite(hess).all()):
+                return np.inf, np.zeros_like(log_theta), np.full((len(theta),) * 2, np.nan), ll
+            # chain rule to log theta: H_log = diag(theta) H diag(theta) + diag(theta * grad)
+            hess_log = hess * np.outer(theta, theta) + np.diag(theta * grad)
+            return -ll / total_weight, -grad * theta / total_weight, -hess_log / total_weight, ll
+
+        if self.has_hessian:
+            def value_and_total(log_theta):
+                with np.errstate(all="ignore"):
+                    ll = self._loglik(np.exp(log_theta), data, "sum")
+                return (-ll / total_weight if np.isfinite(ll) else np.inf), ll
+
+            all3.value = value_and_total
+            return all3
         return both
 
-    def _maximise(self, data, start: np.ndarray, maxiter: int):
-        """BFGS (seeded with the inverse finite-difference Hessian at ``start`` when it is positive definite),
-        then Newton polish; returns the log-parameters, gradient and Hessian of the mean log-likelihood, and
-        the optimiser's result."""
+    def _maximise(self, data, start: np.ndarray, maxiter: int, start_hessian: np.ndarray | None = None):
+        """Maximise from ``start``; returns the log-parameters, gradient and Hessian of the mean negative
+        log-likelihood there, the total log-likelihood and the optimiser's result.
+
+        With an analytic Hessian: Newton's method. Otherwise BFGS seeded with the inverse of ``start_hessian``
+        (by default the finite-difference Hessian at ``start``) when it is positive definite, then Newton
+        polish on the finite-difference Hessian at the BFGS end point."""
+        if self.has_hessian:
+            return _newton(self._objective(data), start, maxiter)
         both = self._objective(data)
-        options = {"maxiter": maxiter, "gtol": 1e-7}  # Newton polish finishes
-        start_hessian = _hessian(lambda v: both(v)[1], start, both(start)[1])
+        options = {"maxiter": maxiter, "gtol": 1e-5}  # Newton polish on the final Hessian finishes
+        if start_hessian is None:
+            start_hessian = _hessian(lambda v: both(v)[1], start, both(start)[1])
         if np.isfinite(start_hessian).all():
             eigenvalues, vectors = np.linalg.eigh(start_hessian)
             if eigenvalues.min() > 1e-10 * eigenvalues.max():
@@ -197,7 +288,26 @@ class CustomerModel:
         hessian = _hessian(lambda v: both(v)[1], log_theta, gradient)
         if result.status != 1:  # not stopped by the iteration limit: polish to the maximum
             log_theta, gradient = _newton_polish(both, log_theta, hessian)
-        return log_theta, gradient, hessian, result
+        with np.errstate(all="ignore"):
+            ll = float(self._loglik(np.exp(log_theta), data, "sum"))
+        return log_theta, gradient, hessian, ll, result
+
+    def _start(self, arrays: dict[str, np.ndarray], data, maxiter: int, rows: int):
+        """Starting log-parameters (and the mean log-likelihood's Hessian there, or None): the data-driven
+        guess or, above ``rows`` distinct rows, the maximum on every k-th customer (about ``rows`` of them),
+        itself started the same way from a ten times smaller subsample."""
+        start = np.log(self._initial_params(data))
+        if len(data.w) <= rows or rows < 1000:
+            return start, None
+        every = -(-len(data.inverse) // rows)
+        try:
+            sub_arrays = {c: a[::every] for c, a in arrays.items()}
+            subsample = self._prepare(sub_arrays)
+            sub_start, sub_hessian = self._start(sub_arrays, subsample, maxiter, rows // 10)
+            warm, _, warm_hessian, _, _ = self._maximise(subsample, sub_start, maxiter, sub_hessian)
+        except ValueError:  # e.g. no repeat buyer in the subsample
+            return start, None
+        return (warm, warm_hessian) if np.isfinite(warm).all() else (start, None)
 
     def fit(self, summary: pd.DataFrame, *, initial_params: dict[str, float] | None = None,
             maxiter: int = 1000):
@@ -210,7 +320,8 @@ class CustomerModel:
         initial_params : dict, optional
             Starting values (default: a data-driven guess).
         maxiter : int
-            Maximum BFGS iterations.
+            Maximum optimiser iterations (Newton steps, or BFGS iterations for a model without an analytic
+            Hessian).
 
         Returns
         -------
@@ -229,19 +340,12 @@ class CustomerModel:
         """
         arrays = summary_arrays(summary, self.columns)
         data = self._prepare(arrays)
+        start_hessian = None
         if initial_params is not None:
             start = np.log(np.array([initial_params[k] for k in self.param_names], dtype=float))
         else:
-            start = np.log(self._initial_params(data))
-            if len(data.w) > _WARM_START_ROWS:  # many distinct rows: start from a fit on every k-th customer
-                every = -(-len(data.inverse) // _WARM_START_ROWS)
-                try:
-                    subsample = self._prepare({c: a[::every] for c, a in arrays.items()})
-                    warm = self._maximise(subsample, np.log(self._initial_params(subsample)), maxiter)[0]
-                except ValueError:  # e.g. no repeat buyer in the subsample
-                    warm = start
-                start = warm if np.isfinite(warm).all() else start
-        log_theta, gradient, hessian, result = self._maximise(data, start, maxiter)
+            start, start_hessian = self._start(arrays, data, maxiter, _WARM_START_ROWS)
+        log_theta, gradient, hessian, log_likelihood, result = self._maximise(data, start, maxiter, start_hessian)
         total_weight = float(data.w.sum())
         hessian = hessian * total_weight
         positive = bool(np.all(np.linalg.eigvalsh(hessian) > 0)) if np.isfinite(hessian).all() else False
@@ -254,7 +358,7 @@ class CustomerModel:
         theta = np.exp(log_theta)
         names = list(self.param_names)
         self.params_ = pd.Series(theta, index=names, name="estimate")
-        self.log_likelihood_ = float(self._loglik(theta, data, "sum"))
+        self.log_likelihood_ = float(log_likelihood)
         with np.errstate(all="ignore"):
             cov = np.linalg.pinv(hessian) if positive else np.full_like(hessian, np.nan)
         self.covariance_ = pd.DataFrame(cov, index=names, columns=names)
@@ -358,6 +462,8 @@ def _newton_polish(both, x: np.ndarray, hessian: np.ndarray, steps: int = 4) -> 
     and its gradient."""
     fx, g = both(x)
     for _ in range(steps):
+        if np.max(np.abs(g)) < 1e-10:
+            break
         try:
             step = np.linalg.solve(hessian, g)
         except np.linalg.LinAlgError:
@@ -371,3 +477,61 @@ def _newton_polish(both, x: np.ndarray, hessian: np.ndarray, steps: int = 4) -> 
         if np.max(np.abs(step)) < 1e-10:
             break
     return x, g
+
+
+def _newton(all3, x: np.ndarray, maxiter: int):
+    """Newton's method on ``all3(x) -> (f, gradient, Hessian, total log-likelihood)`` (``f`` the mean negative
+    log-likelihood) with a backtracking line search; where the Hessian is not positive definite its
+    eigenvalues are reflected and floored, and a step moves each log-parameter by at most 2. Stops when the
+    largest gradient is below 1e-10, when the gain a Newton step predicts is below rounding (1e-15 of the
+    objective) or when a step changes no log-parameter by more than 1e-12; once the largest gradient is below
+    1e-6 the last Newton step is checked by the value alone (``all3.value``), and the gradient and Hessian
+    returned are those of the point it started from."""
+    f, g, H, ll = all3(x)
+    nfev, message, status = 1, "Optimization terminated successfully.", 0
+    if not np.isfinite(f):
+        return x, g, H, ll, OptimizeResult(x=x, fun=f, jac=g, nit=0, nfev=1, status=3, success=False,
+                                           message="The log-likelihood cannot be evaluated at the start.")
+    nit = 0
+    while np.max(np.abs(g)) >= 1e-10:
+        if nit >= maxiter:
+            message, status = "Maximum number of iterations has been exceeded.", 1
+            break
+        nit += 1
+        eigenvalues, vectors = np.linalg.eigh(H)
+        scale = max(np.max(np.abs(eigenvalues)), 1e-300)
+        eigenvalues = np.maximum(np.abs(eigenvalues), 1e-8 * scale)
+        step = -(vectors @ ((vectors.T @ g) / eigenvalues))
+        largest = np.max(np.abs(step))
+        if largest > 2.0:
+            step *= 2.0 / largest
+        slope = g @ step
+        if -slope < 1e-15 * max(abs(f), 1.0):  # the predicted gain is below rounding: at the maximum
+            nit -= 1
+            break
+        if np.max(np.abs(g)) < 1e-6 and largest <= 2.0:
+            # quadratic convergence: this full step lands within rounding of the maximum (gradient ~ g^2), so
+            # it is only checked by the value; gradient and Hessian stay those of the last point
+            fc, llc = all3.value(x + step)
+            nfev += 1
+            if fc <= f + 4e-16 * abs(f):
+                x, f, ll = x + step, fc, llc
+            break
+        t = 1.0
+        while True:
+            fc, gc, Hc, llc = all3(x + t * step)
+            nfev += 1
+            # Armijo; near the maximum differences are at rounding level, so allow that much
+            if fc <= f + 1e-4 * t * slope + 4e-16 * abs(f):
+                break
+            t *= 0.25
+            if t < 1e-10:
+                message, status = "Desired error not necessarily achieved due to precision loss.", 2
+                break
+        if status == 2:
+            break
+        x, f, g, H, ll = x + t * step, fc, gc, Hc, llc
+        if np.max(np.abs(t * step)) < 1e-12:
+            break
+    return x, g, H, ll, OptimizeResult(x=x, fun=f, jac=g, hess=H, nit=nit, nfev=nfev, status=status,
+                                       success=status == 0, message=message)

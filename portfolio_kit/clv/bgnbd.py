@@ -26,11 +26,33 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, xlogy
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, polygamma, xlogy
 
 from portfolio_kit.clv.base import PurchaseModel, unique_rows, wsum
 
 __all__ = ["BetaGeo", "fit_bgnbd"]
+
+_BLOCK = 32_768  # rows per block of the log-likelihood (its temporaries stay in the CPU cache)
+
+
+def _t_sums(alpha, Ts, w_T, wx_T, level, sums):
+    """Add the terms in T alone of ``Ts`` to ``sums`` (positions 1, 2: ``sum w log(alpha+T)``, ``sum w x
+    log(alpha+T)``; 5, 6 with ``1 / (alpha+T)``; 12, 13 with its square); ``wx_T`` None: x = 0."""
+    log_aT = np.log(alpha + Ts)
+    sums[1] += w_T @ log_aT
+    if wx_T is not None:
+        sums[2] += wx_T @ log_aT
+    if level == 0:
+        return
+    inv_aT = 1.0 / (alpha + Ts)
+    sums[5] += w_T @ inv_aT
+    if wx_T is not None:
+        sums[6] += wx_T @ inv_aT
+    if level == 2:
+        inv_aT *= inv_aT
+        sums[12] += w_T @ inv_aT
+        if wx_T is not None:
+            sums[13] += wx_T @ inv_aT
 
 
 class BetaGeo(PurchaseModel):
@@ -50,6 +72,7 @@ class BetaGeo(PurchaseModel):
 
     label = "BG/NBD"
     param_names = ("r", "alpha", "a", "b")
+    has_hessian = True
     #: Dropout opportunities before the first repeat purchase (0: BG/NBD, 1: MBG/NBD).
     _dropout_at_start = 0
 
@@ -57,13 +80,45 @@ class BetaGeo(PurchaseModel):
     def _prepare(self, arrays):
         x, tx, T = arrays["frequency"], arrays["recency"], arrays["T"]
         first, inverse = unique_rows(x, tx, T)
-        w = np.bincount(inverse).astype(float)
-        x, tx, T = x[first], tx[first], T[first]
-        x_code, xs = pd.factorize(x)
-        T_code, Ts = pd.factorize(T)
+        if len(first) == len(x):  # all rows distinct (continuous time)
+            w = np.ones(len(x))
+        else:
+            w = np.bincount(inverse).astype(float)
+            x, tx, T = x[first], tx[first], T[first]
+        # rows with a dropout opportunity (k > 0): only they have the "dropped out after t_x" branch; the
+        # others have x = 0 and contribute through T alone
+        dropout = x + self._dropout_at_start > 0
+        everyone = bool(dropout.all())
+        if not everyone:  # positions (take is much faster than boolean indexing)
+            dropout, others = np.flatnonzero(dropout), np.flatnonzero(~dropout)
+        px, ptx, pw = (x, tx, w) if everyone else (x.take(dropout), tx.take(dropout), w.take(dropout))
+        x_int = x.astype(np.int64)
+        if x_int.max() <= 4 * len(x) + 1000:  # distinct x as 0, 1, ... max (zero weights are harmless)
+            x_code, xs = x_int, np.arange(x_int.max() + 1, dtype=float)
+        else:
+            x_code, xs = pd.factorize(x_int)
+            xs = np.asarray(xs, dtype=float)
+        # terms in T alone: per distinct T when T repeats (daily data), else per row, those with a dropout
+        # opportunity first (so that the first n_dropout of log(alpha + Ts) are theirs)
+        sample = T[::max(1, len(T) // 10_000)]
+        if len(np.unique(sample)) > 0.5 * len(sample):
+            T_code, pT_code = None, None
+            if everyone:
+                Ts, w_T = T, w
+            else:
+                Ts, w_T = np.concatenate((T.take(dropout), T.take(others))), np.concatenate((pw, w.take(others)))
+            wx_T = np.zeros(len(Ts))
+            np.multiply(pw, px, out=wx_T[:len(px)])  # x = 0 without a dropout opportunity
+        else:
+            T_code, Ts = pd.factorize(T)
+            Ts = np.asarray(Ts)
+            w_T, wx_T = np.bincount(T_code, w), np.bincount(T_code, w * x)
+            pT_code = T_code if everyone else T_code.take(dropout)
         return SimpleNamespace(
-            x=x, tx=tx, w=w, inverse=inverse, x_code=x_code, xs=np.asarray(xs), T_code=T_code, Ts=np.asarray(Ts),
-            w_x=np.bincount(x_code, w), w_T=np.bincount(T_code, w), wx_T=np.bincount(T_code, w * x))
+            x=x, tx=tx, T=T, w=w, inverse=inverse, x_code=x_code, xs=xs, w_x=np.bincount(x_code, w, len(xs)),
+            T_code=T_code, Ts=Ts, w_T=w_T, wx_T=wx_T, dropout=None if everyone else dropout,
+            n_dropout=len(px), px=px, ptx=ptx, pw=pw, p_code=x_code if everyone else x_code.take(dropout),
+            pT_code=pT_code)
 
     def _initial_params(self, data):
         # rate ~ repeat purchases per unit of time, with r = 1
@@ -72,36 +127,134 @@ class BetaGeo(PurchaseModel):
         return np.array([1.0, max(exposure / purchases, 1e-6), 1.0, 1.0])
 
     def _loglik(self, params, d, how):
+        """Log-likelihood (``how`` as in :class:`~portfolio_kit.clv.base.CustomerModel`). Per row with a
+        dropout opportunity, ``z = log(a / (b + k - 1)) + (r + x) (log(alpha + T) - log(alpha + t_x))`` and
+        ``log L = A(x) - (r + x) log(alpha + T) + softplus(z)``; ``pi = expit(z)`` (the weight of the
+        "dropped out after t_x" branch) enters the gradient, ``pi (1 - pi)`` the Hessian. One ``exp``, one
+        ``log1p`` and two ``log`` per such row, one ``log`` per row without; rows are taken in blocks of
+        ``_BLOCK`` so that the temporaries stay in cache."""
         r, alpha, a, b = params
         xs = d.xs
         k = xs + self._dropout_at_start
-        # terms that depend on x only (per distinct x) and on T only (per distinct T)
+        # terms that depend on x only (per distinct x)
         a12 = gammaln(r + xs) - gammaln(r) + r * np.log(alpha) + betaln(a, b + k) - betaln(a, b)
         has_k = k > 0
         inv_bk = np.divide(1.0, b + k - 1, out=np.zeros_like(xs), where=has_k)
         c = np.where(has_k, np.log(a) + np.log(inv_bk, where=has_k, out=np.zeros_like(xs)), -np.inf)
-        log_aT = np.log(alpha + d.Ts)
-        # per row: A4 - A3 = c + (r + x) (log(alpha + T) - log(alpha + t_x))
-        rx = r + d.x
-        gap = log_aT[d.T_code] - np.log(alpha + d.tx)
-        z = c[d.x_code] + rx * gap
-        softplus = np.logaddexp(0.0, z)
         if how == "rows":
-            return a12[d.x_code] - rx * log_aT[d.T_code] + softplus
-        ll = d.w_x @ a12 - (r * d.w_T + d.wx_T) @ log_aT + wsum(d.w, softplus)
+            rows = a12[d.x_code] - (r + d.x) * np.log(alpha + d.T)
+            acc = SimpleNamespace(t_terms=None if d.T_code is None else (np.log(alpha + d.Ts), None))
+            softplus = self._dropout_rows(r, alpha, c, d, 0, d.n_dropout, "rows", acc)
+            if d.dropout is None:
+                rows += softplus
+            else:
+                rows[d.dropout] += softplus
+            return rows
+        level = {"sum": 0, "grad": 1, "hess": 2}[how]
+        acc = SimpleNamespace(sums=np.zeros(14), per_x=np.zeros((4, len(xs))))
+        # per distinct T (daily data): log(alpha + T) and 1 / (alpha + T) once, gathered per row
+        acc.t_terms = None if d.T_code is None else (np.log(alpha + d.Ts), 1.0 / (alpha + d.Ts))
+        n = d.n_dropout
+        for start in range(0, n, _BLOCK):
+            self._dropout_rows(r, alpha, c, d, start, min(start + _BLOCK, n), level, acc)
+        # terms in T alone: per distinct T, or per row (then the rows with a dropout opportunity, the first
+        # n_dropout, were summed above)
+        if d.T_code is None:
+            for start in range(n, len(d.Ts), _BLOCK):
+                _t_sums(alpha, d.Ts[start:start + _BLOCK], d.w_T[start:start + _BLOCK], None, level, acc.sums)
+        else:
+            _t_sums(alpha, d.Ts, d.w_T, d.wx_T, level, acc.sums)
+        (s_sp, lt_w, lt_wx, pi_gap, piq_h, dt_w, dt_wx, v_gg, v_gqh, v_qhqh, pi_h, piq_dd, dt2_w, dt2_wx) = acc.sums
+        ll = d.w_x @ a12 - (r * lt_w + lt_wx) + s_sp
         if how == "sum":
             return ll
-        w_pi = d.w * expit(z)  # weight of the "dropped out after t_x" branch
-        pi_x = np.bincount(d.x_code, w_pi, minlength=len(xs))
-        inv_aT = 1.0 / (alpha + d.Ts)
-        w_pi_rx = w_pi * rx
-        grad_r = d.w_x @ (digamma(r + xs) - digamma(r) + np.log(alpha)) - d.w_T @ log_aT + wsum(w_pi, gap)
-        grad_alpha = (r * d.w_T.sum() / alpha - (r * d.w_T + d.wx_T) @ inv_aT
-                      + wsum(w_pi_rx, inv_aT[d.T_code] - 1.0 / (alpha + d.tx)))
+        pi_x, v_x, vg_x, vq_x = acc.per_x
+        total = d.w_x.sum()
+        grad_r = d.w_x @ (digamma(r + xs) - digamma(r) + np.log(alpha)) - lt_w + pi_gap
+        grad_alpha = r * total / alpha - (r * dt_w + dt_wx) + piq_h
         dab = digamma(a + b) - digamma(a + b + k)
         grad_a = d.w_x @ dab + pi_x.sum() / a
         grad_b = d.w_x @ (dab + digamma(b + k) - digamma(b)) - pi_x @ inv_bk
-        return ll, np.array([grad_r, grad_alpha, grad_a, grad_b])
+        grad = np.array([grad_r, grad_alpha, grad_a, grad_b])
+        if how == "grad":
+            return ll, grad
+        # Hessian: d2 softplus(z) = pi (1 - pi) dz dz' + pi d2z, with dz = (gap, q h, 1/a, -1/(b+k-1))
+        t1 = polygamma(1, a + b) - polygamma(1, a + b + k)
+        H = np.empty((4, 4))
+        H[0, 0] = d.w_x @ (polygamma(1, r + xs) - polygamma(1, r)) + v_gg
+        H[0, 1] = total / alpha - dt_w + v_gqh + pi_h
+        H[1, 1] = -r * total / alpha ** 2 + (r * dt2_w + dt2_wx) + v_qhqh + piq_dd
+        H[0, 2] = vg_x.sum() / a
+        H[0, 3] = -vg_x @ inv_bk
+        H[1, 2] = vq_x.sum() / a
+        H[1, 3] = -vq_x @ inv_bk
+        H[2, 2] = d.w_x @ t1 + (v_x.sum() - pi_x.sum()) / a ** 2
+        H[2, 3] = d.w_x @ t1 - (v_x @ inv_bk) / a
+        H[3, 3] = d.w_x @ (t1 + polygamma(1, b + k) - polygamma(1, b)) + (v_x + pi_x) @ (inv_bk * inv_bk)
+        H[np.tril_indices(4, -1)] = H.T[np.tril_indices(4, -1)]
+        return ll, grad, H
+
+    @staticmethod
+    def _dropout_rows(r, alpha, c, d, i0, i1, level, acc):
+        """Rows ``i0:i1`` of those with a dropout opportunity: their softplus(z) (``level == "rows"``), or
+        their contributions added to ``acc`` (0: value, 1: and gradient, 2: and Hessian)."""
+        w, x, code = d.pw[i0:i1], d.px[i0:i1], d.p_code[i0:i1]
+        T_rows = d.pT_code is None
+        t = d.Ts[i0:i1] if T_rows else None
+        log_aT = np.log(alpha + t) if T_rows else acc.t_terms[0][d.pT_code[i0:i1]]
+        gap = np.log(alpha + d.ptx[i0:i1])
+        np.subtract(log_aT, gap, out=gap)
+        q = r + x
+        z = q * gap
+        z += c[code]
+        e = np.abs(z)
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        softplus = np.log1p(e)
+        softplus += np.maximum(z, 0.0)
+        if level == "rows":
+            return softplus
+        sums = acc.sums
+        sums[0] += w @ softplus
+        wx = w * x
+        if T_rows:
+            sums[1] += w @ log_aT
+            sums[2] += wx @ log_aT
+        if level == 0:
+            return None
+        pi = np.where(z >= 0, 1.0, e)
+        e += 1.0
+        pi /= e
+        w_pi = w * pi
+        acc.per_x[0] += np.bincount(code, w_pi, minlength=acc.per_x.shape[1])
+        inv_aT = 1.0 / (alpha + t) if T_rows else acc.t_terms[1][d.pT_code[i0:i1]]
+        inv_at = 1.0 / (alpha + d.ptx[i0:i1])
+        h = inv_aT - inv_at  # d gap / d alpha
+        w_pi_q = w_pi * q
+        sums[3] += w_pi @ gap
+        sums[4] += w_pi_q @ h
+        if T_rows:
+            sums[5] += w @ inv_aT
+            sums[6] += wx @ inv_aT
+        if level == 1:
+            return None
+        w_v = w_pi * (1.0 - pi)
+        qh = q * h
+        w_v_gap = w_v * gap
+        w_v_qh = w_v * qh
+        acc.per_x[1] += np.bincount(code, w_v, minlength=acc.per_x.shape[1])
+        acc.per_x[2] += np.bincount(code, w_v_gap, minlength=acc.per_x.shape[1])
+        acc.per_x[3] += np.bincount(code, w_v_qh, minlength=acc.per_x.shape[1])
+        sums[7] += w_v_gap @ gap
+        sums[8] += w_v_gap @ qh
+        sums[9] += w_v_qh @ qh
+        sums[10] += w_pi @ h
+        sums[11] += w_pi_q @ ((inv_at - inv_aT) * (inv_at + inv_aT))
+        if T_rows:
+            inv_aT *= inv_aT
+            sums[12] += w @ inv_aT
+            sums[13] += wx @ inv_aT
+        return None
 
     # --------------------------------------------------------------------------------------- predictions
     def _alive(self, params, x, tx, T):
