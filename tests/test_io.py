@@ -250,3 +250,25 @@ def test_one_column_and_headerless_files_say_which_option_to_set(tmp_path):
     cfg = make_client(tmp_path / "headerless", {"movimenti.csv": "007;03/01/2026;1.234,56\nC2;28/02/2026;99,90\n"})
     (msg,) = errors_of(cfg)
     assert "first line looks like data" in msg and "no header line" in msg
+
+
+def test_loading_again_reuses_the_checked_portfolio_until_a_file_changes(italian, monkeypatch):
+    """A kernel running several notebooks reads and checks the exports once; a changed file is read again, and
+    what one notebook changes in its tables never reaches the next."""
+    from portfolio_kit.data import portfolio as module
+
+    first = load_portfolio(italian)
+    checks = []
+    monkeypatch.setattr(module, "check_portfolio", lambda cfg: checks.append(cfg) or check_portfolio(cfg))
+    again = load_portfolio(italian)
+    assert checks == [] and again is not first and again.customers is not first.customers
+    pd.testing.assert_frame_equal(again.transactions, first.transactions)
+    again.customers["name"] = "changed"
+    assert (load_portfolio(italian).customers["name"] != "changed").all()
+    assert checks == []
+    movimenti = Path(italian).parent / "movimenti.csv"
+    movimenti.write_text(movimenti.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # same rows, new file
+    load_portfolio(italian)
+    assert len(checks) == 1
+    load_portfolio(italian, pseudonymise_names=True)
+    assert len(checks) == 2

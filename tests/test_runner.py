@@ -273,13 +273,27 @@ def test_parameter_values_outside_their_limits_stop_the_run_before_it_starts(tmp
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").rglob("manifest.json"))
 
 
-def test_notebooks_run_in_waves_after_the_tables_they_read():
+def test_notebooks_start_once_the_notebooks_whose_tables_they_read_are_done():
     from types import SimpleNamespace
 
-    from portfolio_kit.runner.suite import run_waves
+    from portfolio_kit.runner.suite import depends_on, run_order, run_scheduled
 
     names = ["data_overview", "clv", "payments", "monitoring", "actions", "products", "credit", "summary", "churn"]
-    waves = run_waves([SimpleNamespace(name=n) for n in names])
-    assert [[p.name for p in wave] for wave in waves] == [["data_overview", "clv", "payments", "churn"],
-                                                          ["monitoring", "products", "credit"], ["actions"],
-                                                          ["summary"]]
+    plans = [SimpleNamespace(name=n) for n in names]
+    present = set(names)
+    assert depends_on(plans[6], present) == {"clv", "payments"}                        # credit
+    assert depends_on(plans[7], present) == present - {"summary"}
+    # the notebooks more others wait for start first: clv and payments (credit, products, monitoring,
+    # actions and the summary wait for them), then churn ...; reading order among equals
+    assert [p.name for p in run_order(plans)][:3] == ["clv", "payments", "churn"]
+    started, finished = [], []
+
+    def execute(plan):
+        started.append((plan.name, set(finished)))
+        finished.append(plan.name)
+        return {"name": plan.name}
+
+    assert set(run_scheduled(plans, execute, workers=2)) == present
+    for name, done in started:
+        assert depends_on(next(p for p in plans if p.name == name), present) <= done, name
+    assert started[-1][0] == "summary"

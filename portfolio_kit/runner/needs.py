@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["NEEDS", "RUNS_AFTER_THE_OTHERS", "unmet_need"]
+__all__ = ["NEEDS", "READS_FROM", "unmet_need"]
 
 #: Notebook name -> the checks it needs, in order; the first one that fails is the reason it is not run.
 NEEDS: dict[str, tuple[str, ...]] = {
@@ -40,10 +40,16 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "products": ("sales", "products"),
 }
 
-#: Notebooks that read the tables other notebooks of the same run save, by wave: monitoring (which compares
-#: the per-customer tables with the previous run's), credit and products run once the others are done, actions
-#: once those are done too (it reads their alerts, credit limits and next products). The summary always runs last.
-RUNS_AFTER_THE_OTHERS: tuple[tuple[str, ...], ...] = (("monitoring", "credit", "products"), ("actions",))
+#: The notebooks whose tables a notebook reads in the same run: it starts once they are done (those of them that
+#: run). Monitoring compares every per-customer table with the previous run's; credit reads the CLV and payments
+#: tables; products the segments, CLV, churn and payments; actions all of them, the alerts, credit limits and next
+#: products. The summary always runs last. The others depend on nothing and start first.
+READS_FROM: dict[str, tuple[str, ...]] = {
+    "monitoring": ("segmentation", "abc_pareto", "clv", "payments", "churn"),
+    "credit": ("clv", "payments"),
+    "products": ("segmentation", "clv", "churn", "payments"),
+    "actions": ("segmentation", "abc_pareto", "clv", "payments", "churn", "monitoring", "credit", "products"),
+}
 
 #: Months of sales history the churn page needs: a horizon to learn on and one to check (short horizons).
 CHURN_HISTORY_MONTHS = 12

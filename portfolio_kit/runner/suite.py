@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-import glob
 import hashlib
 import html
 import json
@@ -32,7 +31,8 @@ import platform
 import subprocess
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from importlib import metadata, resources
 from pathlib import Path
@@ -45,11 +45,12 @@ import yaml
 from jinja2 import DictLoader
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.paths import jupyter_runtime_dir
+from jupyter_core.utils import run_sync
 from nbconvert import HTMLExporter
 from traitlets import CaselessStrEnum
 
 from portfolio_kit.report.browser import chromium_version, find_chromium, print_report_pdf
-from portfolio_kit.data.config import PortfolioConfig
+from portfolio_kit.data.config import PortfolioConfig, input_files
 from portfolio_kit.data.exports import DataValidationError, file_sha256
 from portfolio_kit.data.portfolio import check_portfolio
 from portfolio_kit.clv import PURCHASE_MODELS
@@ -57,11 +58,11 @@ from portfolio_kit.actions import check_levers, parse_action_rules
 from portfolio_kit.monitoring import parse_alert_rules
 from portfolio_kit.report.texts import LANGUAGES, texts
 from portfolio_kit.report.tables import NOT_RUN_FILE, read_key_figures, write_workbook
-from portfolio_kit.runner.needs import RUNS_AFTER_THE_OTHERS, unmet_need
+from portfolio_kit.runner.needs import READS_FROM, unmet_need
 
 __all__ = ["NOTEBOOKS_DIR", "DEFAULT_REPORTS", "RunError", "ParameterError", "RunFailed", "Param", "discover_notebooks",
            "notebook_parameters", "plan_run", "run_suite", "list_runs", "previous_run", "RUNNER_PARAMETERS",
-           "check_config_rules", "run_waves"]
+           "check_config_rules", "depends_on", "run_order", "run_scheduled", "KernelPool"]
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +96,10 @@ PARAMETER_LIMITS: dict[str, tuple] = {
 }
 #: The file of a run in progress holding the runner's process id.
 RUNNER_PID = "runner.pid"
-#: Notebooks run side by side (each in its own kernel): one per core.
+#: Notebooks run side by side: one per core.
 PARALLEL_NOTEBOOKS = max(1, os.cpu_count() or 1)
+#: Whether the notebooks a core runs one after the other share its kernel (:class:`KernelPool`).
+REUSE_KERNELS = True
 _VERSIONED = ("portfolio-kit", "pandas", "numpy", "scipy", "statsmodels", "lifetimes", "seaborn",
               "matplotlib", "papermill", "nbconvert", "pyarrow", "openpyxl", "pypdf")
 
@@ -295,15 +298,6 @@ def plan_run(cfg: PortfolioConfig, notebooks: list[Path], overrides: dict[str, A
     return plans
 
 
-def input_files(cfg: PortfolioConfig) -> list[Path]:
-    """The config file and every export it points at."""
-    files = [cfg.source] if cfg.source else []
-    for table in cfg.tables.values():
-        pattern = str(table.path)
-        files += sorted(map(Path, glob.glob(pattern))) if any(c in pattern for c in "*?[") else [table.path]
-    return [f for f in files if f.is_file()]
-
-
 def _git_commit() -> dict[str, Any] | None:
     if not (PROJECT_ROOT / ".git").exists():
         return None
@@ -478,20 +472,131 @@ def check_config_rules(cfg: PortfolioConfig) -> None:
         check_levers(cfg.levers)
 
 
-def run_waves(plans: list[NotebookPlan]) -> list[list[NotebookPlan]]:
-    """The plans in the order they can run: first every notebook that depends on no other, side by side; then
-    the waves of those that read the run's other tables (:data:`~portfolio_kit.runner.needs.RUNS_AFTER_THE_OTHERS`);
-    the summary last."""
-    last = [p for p in plans if p.name == SUMMARY_NOTEBOOK]
-    later = [[p for p in plans if p.name in wave] for wave in RUNS_AFTER_THE_OTHERS]
-    waiting = {p.name for wave in later for p in wave}
-    first = [p for p in plans if p not in last and p.name not in waiting]
-    return [wave for wave in (first, *later, last) if wave]
+def depends_on(plan: NotebookPlan, names: set[str]) -> set[str]:
+    """The notebooks among ``names`` (those of the run) that ``plan`` waits for: those whose tables it reads
+    (:data:`~portfolio_kit.runner.needs.READS_FROM`); the summary waits for every other."""
+    if plan.name == SUMMARY_NOTEBOOK:
+        return names - {plan.name}
+    return set(READS_FROM.get(plan.name, ())) & names
 
 
-def _execute(plan: NotebookPlan, run: Path) -> dict:
-    """Execute one notebook into the run folder and export its page: its manifest entry, with ``error`` when it
-    failed (the cell and the exception).
+def run_order(plans: list[NotebookPlan]) -> list[NotebookPlan]:
+    """The plans in the order they are started when cores free up: a notebook whose tables more of the others
+    wait for (directly or not) first, else in reading order."""
+    names = {p.name for p in plans}
+    direct = {p.name: depends_on(p, names) for p in plans}
+
+    def waiting_for(name: str) -> set[str]:
+        out = {n for n, deps in direct.items() if name in deps}
+        return out.union(*(waiting_for(n) for n in out)) if out else out
+
+    return sorted(plans, key=lambda p: -len(waiting_for(p.name)))  # stable: reading order among equals
+
+
+class KernelPool:
+    """One kernel per worker thread, reused by the notebooks that thread runs: a notebook after the first finds
+    pandas, the kit and the client's checked portfolio (:func:`~portfolio_kit.data.load_portfolio` keeps the
+    last one it loaded) already in memory. Between notebooks the kernel's namespace is emptied (``%reset -f``,
+    figures closed); a kernel that died, or that holds more than :data:`KERNEL_MEMORY_LIMIT` bytes after the
+    reset, is replaced by a fresh one. ``reuse=False`` gives every notebook a kernel of its own, as before."""
+
+    def __init__(self, reuse: bool = True):
+        self.reuse = reuse
+        self._local = threading.local()
+        self._all: list[AsyncKernelManager] = []
+        self._lock = threading.Lock()
+
+    def manager(self) -> AsyncKernelManager | None:
+        """This thread's kernel manager (None without reuse: papermill starts and stops a kernel itself)."""
+        if not self.reuse:
+            return None
+        km = getattr(self._local, "km", None)
+        if km is None:
+            km = self._local.km = LocalKernelManager(kernel_name=KERNEL_NAME)
+            with self._lock:
+                self._all.append(km)
+        return km
+
+    def release(self) -> None:
+        """After a notebook: empty this thread's kernel for the next one, or drop it if it died or grew."""
+        km = getattr(self._local, "km", None)
+        if km is None:
+            return
+        try:
+            alive = km.has_kernel and run_sync(km.is_alive)()
+            if alive:
+                run_sync(_reset_kernel)(km)
+            if not alive or _kernel_bytes(km) > KERNEL_MEMORY_LIMIT:
+                self._stop(km)
+                self._local.km = None
+        except Exception as exc:  # a kernel that cannot be reset is not reused
+            log.warning("kernel not reused: %s", exc)
+            self._stop(km)
+            self._local.km = None
+
+    def _stop(self, km: AsyncKernelManager) -> None:
+        with self._lock:
+            if km in self._all:
+                self._all.remove(km)
+        try:
+            if km.has_kernel:
+                run_sync(km.shutdown_kernel)(now=True)
+            run_sync(km.cleanup_resources)()
+        except Exception as exc:
+            log.warning("kernel shutdown: %s", exc)
+
+    def close(self) -> None:
+        """Stop every kernel of the pool."""
+        for km in list(self._all):
+            self._stop(km)
+
+
+#: Resident memory above which a kernel is not reused for the next notebook (it starts fresh instead).
+KERNEL_MEMORY_LIMIT = 2 * 2**30
+_RESET = "%reset -f\nimport matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt"
+
+
+async def _reset_kernel(km: AsyncKernelManager) -> None:
+    kc = km.client()
+    kc.start_channels()
+    try:
+        reply = await kc.execute(_RESET, reply=True, timeout=120)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"reset failed: {reply['content'].get('evalue')}")
+    finally:
+        kc.stop_channels()
+
+
+def _kernel_bytes(km: AsyncKernelManager) -> int:
+    """Resident memory of the kernel's process (0 when unknown)."""
+    try:
+        pid = km.provisioner.process.pid
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return 0
+
+
+def run_scheduled(plans: list[NotebookPlan], execute: Callable[[NotebookPlan], dict], workers: int) -> dict[str, dict]:
+    """Run every plan with ``execute`` (its manifest entry), up to ``workers`` at a time, each as soon as the
+    notebooks it waits for (:func:`depends_on`) are done, in :func:`run_order`; the entries by notebook name."""
+    names = {p.name for p in plans}
+    pending, running, entries = run_order(plans), {}, {}
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(plans)))) as pool:
+        while pending or running:
+            for plan in [p for p in pending if depends_on(p, names) <= set(entries)][:workers - len(running)]:
+                pending.remove(plan)
+                running[pool.submit(execute, plan)] = plan
+            if not running:
+                raise RunError(f"notebooks waiting for each other: {[p.name for p in pending]}")
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                entries[running.pop(future).name] = future.result()
+    return entries
+
+
+def _execute(plan: NotebookPlan, run: Path, kernels: KernelPool) -> dict:
+    """Execute one notebook into the run folder (in this thread's kernel of ``kernels``) and export its page:
+    its manifest entry, with ``error`` when it failed (the cell and the exception).
 
     The kernel starts in the runner's working folder (papermill's ``cwd`` changes the whole process's, which
     notebooks running side by side cannot share); every path a notebook needs is passed absolute, and its
@@ -501,16 +606,19 @@ def _execute(plan: NotebookPlan, run: Path) -> dict:
     executed = run / "notebooks" / plan.path.name
     entry = _entry(plan, parameters={k: v for k, v in (plan.effective | params).items() if k != "output_dir"})
     t0 = time.perf_counter()
+    km = kernels.manager()
     try:
         papermill.execute_notebook(str(plan.path), str(executed), parameters=params, kernel_name=KERNEL_NAME,
-                                   progress_bar=False, log_output=False,
-                                   kernel_manager_class=LocalKernelManager)
+                                   progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+                                   **({"km": km} if km is not None else {"kernel_manager_class": LocalKernelManager}))
         entry["status"] = "success"
     except papermill.PapermillExecutionError as exc:
         entry.update(status="failed", error=f"notebook {plan.path.name} failed in cell {exc.cell_index} (execution "
                                              f"count {exc.exec_count}): {exc.ename}: {exc.evalue}")
     except Exception as exc:  # kernel died, notebook unreadable...
         entry.update(status="failed", error=f"notebook {plan.path.name} could not run: {type(exc).__name__}: {exc}")
+    finally:
+        kernels.release()
     entry["seconds"] = round(time.perf_counter() - t0, 3)
     if executed.exists():
         entry["title"] = _title(executed)  # the heading as the notebook displayed it, in the run's language
@@ -612,18 +720,20 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
                   "reason": not_run[plan.name]})
     position = {plan.name: i for i, plan in enumerate(plans, 1)}
 
+    kernels = KernelPool(reuse=REUSE_KERNELS)
+
     def execute(plan: NotebookPlan) -> dict:
         emit({"event": "start", "notebook": plan.name, "index": position[plan.name], "total": len(plans)})
-        entry = _execute(plan, partial)
+        entry = _execute(plan, partial, kernels)
         emit({"event": "end", "notebook": plan.name, "index": position[plan.name], "total": len(plans),
               "status": entry["status"], "seconds": entry["seconds"]})
         return entry
 
-    # notebooks that do not depend on each other run side by side, one per core
-    for wave in run_waves([plan for plan in plans if plan.name not in not_run]):
-        with ThreadPoolExecutor(max_workers=min(len(wave), PARALLEL_NOTEBOOKS)) as pool:
-            for entry in pool.map(execute, wave):
-                entries[entry["name"]] = entry
+    # notebooks run side by side, one per core, each once the notebooks whose tables it reads are done
+    try:
+        entries |= run_scheduled([plan for plan in plans if plan.name not in not_run], execute, PARALLEL_NOTEBOOKS)
+    finally:
+        kernels.close()
     manifest["notebooks"] = [entries[plan.name] for plan in plans]
     failures = [entry["error"] for entry in manifest["notebooks"] if entry.get("error")]
     workbook = write_workbook(partial / "tables", partial / "tables" / f"{cfg.client}_{cfg.as_of.isoformat()}.xlsx",
