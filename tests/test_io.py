@@ -252,23 +252,22 @@ def test_one_column_and_headerless_files_say_which_option_to_set(tmp_path):
     assert "first line looks like data" in msg and "no header line" in msg
 
 
-def test_loading_again_reuses_the_checked_portfolio_until_a_file_changes(italian, monkeypatch):
-    """A kernel running several notebooks reads and checks the exports once; a changed file is read again, and
-    what one notebook changes in its tables never reaches the next."""
+def test_a_kernel_reads_the_portfolio_the_runner_handed_over_while_its_files_are_unchanged(italian, tmp_path,
+                                                                                           monkeypatch):
+    """The runner checks the exports once and hands the portfolio to its kernels; a changed file, another as-of
+    or pseudonymisation is read and checked again."""
     from portfolio_kit.data import portfolio as module
 
-    first = load_portfolio(italian)
-    checks = []
-    monkeypatch.setattr(module, "check_portfolio", lambda cfg: checks.append(cfg) or check_portfolio(cfg))
-    again = load_portfolio(italian)
-    assert checks == [] and again is not first and again.customers is not first.customers
-    pd.testing.assert_frame_equal(again.transactions, first.transactions)
-    again.customers["name"] = "changed"
-    assert (load_portfolio(italian).customers["name"] != "changed").all()
-    assert checks == []
+    cfg = load_config(italian)
+    checked, _ = module.checked_portfolio(cfg)
+    handed = module.hand_over(checked.__class__(**{**checked.__dict__, "customers": checked.customers.assign(
+        name="from the runner")}), module.portfolio_key(cfg, False), tmp_path / "portfolio.pickle")
+    monkeypatch.setenv(module.HANDED_OVER, str(handed))
+    assert (load_portfolio(italian).customers["name"] == "from the runner").all()
+    assert (load_portfolio(load_config(italian).model_copy(update={"language": "it"})).customers["name"]
+            == "from the runner").all()  # the report language changes no data
+    assert (load_portfolio(italian, pseudonymise_names=True).customers["name"] != "from the runner").all()
+    assert (load_portfolio(italian, as_of="2026-02-20").customers["name"] != "from the runner").all()
     movimenti = Path(italian).parent / "movimenti.csv"
     movimenti.write_text(movimenti.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # same rows, new file
-    load_portfolio(italian)
-    assert len(checks) == 1
-    load_portfolio(italian, pseudonymise_names=True)
-    assert len(checks) == 2
+    assert (load_portfolio(italian).customers["name"] != "from the runner").all()

@@ -10,11 +10,11 @@ on the portfolio: above the config's ``engine.raw_rows_limit`` the raw tables ar
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 import logging
 import os
+import pickle
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,7 +29,8 @@ from portfolio_kit.data.schemas import TABLES, columns
 from portfolio_kit.data.staging import (RAW_TABLES, client_engine, parquet_rows, sample_rows, stage_tables,
                                         staged_customer_ids)
 
-__all__ = ["Portfolio", "check_portfolio", "load_portfolio", "pseudonymise", "pseudonym_key", "KEY_FILE",
+__all__ = ["Portfolio", "check_portfolio", "checked_portfolio", "load_portfolio", "HANDED_OVER", "portfolio_key",
+           "hand_over", "pseudonymise", "pseudonym_key", "KEY_FILE",
            "sales_from_invoices", "customers_seen"]
 
 log = logging.getLogger(__name__)
@@ -174,8 +175,8 @@ def load_portfolio(config: PortfolioConfig | str | Path, as_of: str | None = Non
     ``config`` is a loaded config or the path of a ``portfolio.yaml``. Raises :class:`DataValidationError`
     listing every error at once; warnings are logged and kept in ``portfolio.report``. With
     ``pseudonymise_names`` customer, account manager and officer names are replaced by stable pseudonyms.
-    Loading the same config again in the same process, its files unchanged, gives a copy of the portfolio
-    checked the first time (no second read).
+    In a kernel started by the runner, the portfolio the runner checked is read from the file it hands over
+    (:data:`HANDED_OVER`) when it is the same client, options and unchanged files: no second read and check.
 
     Examples
     --------
@@ -184,38 +185,55 @@ def load_portfolio(config: PortfolioConfig | str | Path, as_of: str | None = Non
     ['customer_id', 'date', 'amount']
     """
     cfg = config if isinstance(config, PortfolioConfig) else load_config(config, as_of=as_of or None)
-    key = (cfg.model_dump_json(), pseudonymise_names,
-           tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in input_files(cfg)))
-    if _LAST_LOADED.get("key") == key:  # the same exports, unchanged: the checked portfolio again
-        portfolio = _copy(_LAST_LOADED["portfolio"])
-        for p in portfolio.report.warnings:
-            log.warning("%s", p)
-        return portfolio
-    portfolio, report = check_portfolio(cfg)
+    portfolio = _handed_over(portfolio_key(cfg, pseudonymise_names))
     if portfolio is None:
-        raise DataValidationError(report)
-    for p in report.warnings:
+        portfolio, report = checked_portfolio(cfg, pseudonymise_names)
+        if portfolio is None:
+            raise DataValidationError(report)
+    for p in portfolio.report.warnings:
         log.warning("%s", p)
-    if pseudonymise_names:
-        folder = Path(cfg.source).parent if cfg.source else Path.cwd()
-        portfolio = pseudonymise(portfolio, pseudonym_key(folder), cfg.pseudonymise_keep)
-    _LAST_LOADED.update(key=key, portfolio=_copy(portfolio))
     return portfolio
 
 
-def _copy(portfolio: Portfolio) -> Portfolio:
-    """A copy that shares no mutable state with ``portfolio``: its tables are pandas copy-on-write copies
-    (nothing is copied until one side changes them), the rest deep copies."""
-    tables = {name: getattr(portfolio, name).copy(deep=False) for name in TABLES}
-    rest = {f.name: copy.deepcopy(getattr(portfolio, f.name)) for f in dataclasses.fields(portfolio)
-            if f.name not in tables and f.name != "as_of"}
-    return Portfolio(**tables, as_of=portfolio.as_of, **rest)
+def checked_portfolio(cfg: PortfolioConfig, pseudonymise_names: bool = False
+                      ) -> tuple[Portfolio | None, DataQualityReport]:
+    """:func:`check_portfolio`, pseudonymised as :func:`load_portfolio` does with ``pseudonymise_names``."""
+    portfolio, report = check_portfolio(cfg)
+    if portfolio is not None and pseudonymise_names:
+        folder = Path(cfg.source).parent if cfg.source else Path.cwd()
+        portfolio = pseudonymise(portfolio, pseudonym_key(folder), cfg.pseudonymise_keep)
+    return portfolio, report
 
 
-#: The last portfolio :func:`load_portfolio` checked in this process, with what it was loaded from (config, option,
-#: each input file's path, modification time and size): a kernel that runs several notebooks of a run (the runner's
-#: :class:`~portfolio_kit.runner.suite.KernelPool`) reads and checks the client's exports once.
-_LAST_LOADED: dict = {}
+#: The environment variable naming the file in which a runner hands its checked portfolio to the kernels it
+#: starts (:func:`hand_over`); read by :func:`load_portfolio`.
+HANDED_OVER = "PORTFOLIO_KIT_CHECKED"
+
+
+def portfolio_key(cfg: PortfolioConfig, pseudonymise_names: bool) -> tuple:
+    """What a checked portfolio was made from: the config (but its report language), the option and every input
+    file's path, modification time and size."""
+    files = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in input_files(cfg))
+    return cfg.model_dump_json(exclude={"language"}), bool(pseudonymise_names), files
+
+
+def hand_over(portfolio: Portfolio, key: tuple, path: Path) -> Path:
+    """Write ``portfolio`` (checked from what ``key`` says, :func:`portfolio_key`) for the kernels of a run."""
+    with open(path, "wb") as fh:
+        pickle.dump(key, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(portfolio, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _handed_over(key: tuple) -> Portfolio | None:
+    """The portfolio the runner handed over, when it was made from ``key``; else None."""
+    path = os.environ.get(HANDED_OVER)
+    if not path or not os.path.isfile(path):
+        return None
+    with open(path, "rb") as fh:  # written by this process's runner (its own temporary folder)
+        if pickle.load(fh) != key:
+            return None
+        return pickle.load(fh)
 
 
 #: The secret behind a client's pseudonyms: a file beside its ``portfolio.yaml``, created on first use and read

@@ -28,10 +28,12 @@ import logging
 import math
 import os
 import platform
+import shutil
 import subprocess
+import tempfile
+import threading
 import time
 import uuid
-import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from importlib import metadata, resources
@@ -52,7 +54,7 @@ from traitlets import CaselessStrEnum
 from portfolio_kit.report.browser import chromium_version, find_chromium, print_report_pdf
 from portfolio_kit.data.config import PortfolioConfig, input_files
 from portfolio_kit.data.exports import DataValidationError, file_sha256
-from portfolio_kit.data.portfolio import check_portfolio
+from portfolio_kit.data.portfolio import HANDED_OVER, checked_portfolio, hand_over, portfolio_key
 from portfolio_kit.clv import PURCHASE_MODELS
 from portfolio_kit.actions import check_levers, parse_action_rules
 from portfolio_kit.monitoring import parse_alert_rules
@@ -495,8 +497,7 @@ def run_order(plans: list[NotebookPlan]) -> list[NotebookPlan]:
 
 class KernelPool:
     """One kernel per worker thread, reused by the notebooks that thread runs: a notebook after the first finds
-    pandas, the kit and the client's checked portfolio (:func:`~portfolio_kit.data.load_portfolio` keeps the
-    last one it loaded) already in memory. Between notebooks the kernel's namespace is emptied (``%reset -f``,
+    pandas and the kit already imported. Between notebooks the kernel's namespace is emptied (``%reset -f``,
     figures closed); a kernel that died, or that holds more than :data:`KERNEL_MEMORY_LIMIT` bytes after the
     reset, is replaced by a fresh one. ``reuse=False`` gives every notebook a kernel of its own, as before."""
 
@@ -686,7 +687,7 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
                      "previous_run": str(prev) if prev else "", "language": cfg.language}
     plans = plan_run(cfg, notebooks, overrides, runner_values)
     check_config_rules(cfg)
-    portfolio, report = check_portfolio(cfg)
+    portfolio, report = checked_portfolio(cfg, pseudonymise)
     if not report.ok:
         raise DataValidationError(report)
     not_run = {plan.name: reason for plan in plans
@@ -721,6 +722,10 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
     position = {plan.name: i for i, plan in enumerate(plans, 1)}
 
     kernels = KernelPool(reuse=REUSE_KERNELS)
+    # the kernels read the portfolio checked above instead of reading and checking the exports again
+    handed = Path(tempfile.mkdtemp(prefix="portfolio-kit-")) / "portfolio.pickle"
+    hand_over(portfolio, portfolio_key(cfg, pseudonymise), handed)
+    os.environ[HANDED_OVER] = str(handed)
 
     def execute(plan: NotebookPlan) -> dict:
         emit({"event": "start", "notebook": plan.name, "index": position[plan.name], "total": len(plans)})
@@ -734,6 +739,8 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
         entries |= run_scheduled([plan for plan in plans if plan.name not in not_run], execute, PARALLEL_NOTEBOOKS)
     finally:
         kernels.close()
+        os.environ.pop(HANDED_OVER, None)
+        shutil.rmtree(handed.parent, ignore_errors=True)
     manifest["notebooks"] = [entries[plan.name] for plan in plans]
     failures = [entry["error"] for entry in manifest["notebooks"] if entry.get("error")]
     workbook = write_workbook(partial / "tables", partial / "tables" / f"{cfg.client}_{cfg.as_of.isoformat()}.xlsx",
