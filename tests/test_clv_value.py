@@ -138,3 +138,78 @@ def test_value_by_group_fits_spend_per_group():
     pd.testing.assert_frame_equal(two.loc[even.index].drop(columns="spend_group"),
                                   customer_value(bg, fit_gamma_gamma(even), even, **opts))
     assert two.index.equals(s.index) and set(two["spend_group"]) == {"even", "odd"}
+
+
+def previous_interval(purchases, spend, summary, *, margin, periods_per_month, n_draws, seed, interval=0.9,
+                      horizon_months=12, discount_rate=0.01):
+    """The bootstrap before it was vectorised, kept as the slow reference: draw by draw over blocks of
+    customers, ``np.quantile`` of the draws."""
+    from portfolio_kit.clv import value
+    from portfolio_kit.clv.base import summary_arrays
+
+    a = summary_arrays(summary, ("frequency", "recency", "T", "monetary_value"))
+    rate = value._margin_rate(summary, margin)
+    months = np.arange(1, horizon_months + 1)
+    steps, discount = months * float(periods_per_month), (1.0 + discount_rate) ** -months.astype(float)
+    x, m, d = a["frequency"], a["monetary_value"], value._distinct(a)
+    rng = np.random.default_rng(seed)
+    draws_p = purchases.sample_params(n_draws, rng).to_numpy()
+    draws_s = spend.sample_params(n_draws, rng).to_numpy()
+    discounted = np.array([value._future(purchases, theta, d, steps, discount)[1] for theta in draws_p])
+    sims = np.empty((n_draws, len(x)))
+    for i in range(n_draws):
+        alive_i = purchases._alive(draws_p[i], d.x[d.inverse], d.tx[d.inverse], d.T[d.inverse])
+        spend_i = np.nan_to_num(GammaGamma._spend(draws_s[i], x, m), nan=np.inf)
+        sims[i] = alive_i * discounted[i, d.inverse2[d.inverse]] * spend_i
+    with np.errstate(invalid="ignore"):                                    # an infinite spend times a zero margin
+        sims *= rate
+    return np.quantile(sims, [(1 - interval) / 2, (1 + interval) / 2], axis=0, method="inverted_cdf")
+
+
+@pytest.mark.parametrize("n_draws, interval", [(1000, 0.9), (201, 0.8), (7, 0.5)])
+def test_vectorised_bootstrap_gives_the_draw_by_draw_interval(cdnow, models, n_draws, interval):
+    """The vectorised bootstrap (all draws at once per block of customers, P(alive) per distinct row, a sort of
+    each customer's draws) does the draw-by-draw loop's arithmetic on the same seeded draws, so its bounds are
+    not merely within Monte Carlo error of the loop's: they are equal, to the last bit, for all 2,357 CDNOW
+    customers, with margins of both signs and zero."""
+    bg, gg = models
+    margin = pd.Series(np.tile([0.3, 0.0, -0.1, 0.25], len(cdnow))[:len(cdnow)], index=cdnow.index)
+    v = customer_value(bg, gg, cdnow, margin=margin, periods_per_month=4.348, n_draws=n_draws, seed=11,
+                       interval=interval)
+    low, high = previous_interval(bg, gg, cdnow, margin=margin, periods_per_month=4.348, n_draws=n_draws, seed=11,
+                                  interval=interval)
+    np.testing.assert_array_equal(v["clv_low"], low)
+    np.testing.assert_array_equal(v["clv_high"], high)
+    assert (v["clv_low"] < v["clv_high"]).mean() > 0.7                      # margins of 0 give 0 = 0
+
+
+def test_vectorised_bootstrap_without_population_mean_spend(cdnow, models):
+    """Draws with q <= 1 (infinite spend for customers without repeat purchases): infinite bounds, and NaN ones
+    where that infinity meets a zero margin, as with np.quantile."""
+    bg, _ = models
+    gg = GammaGamma.from_params(p=3.0, q=1.05, gamma=50.0)
+    gg.covariance_ = pd.DataFrame(np.diag([0.01, 0.05, 0.01]), index=list(GammaGamma.param_names),
+                                  columns=list(GammaGamma.param_names))
+    margin = pd.Series(np.where(np.arange(len(cdnow)) % 3 == 0, 0.0, 0.3), index=cdnow.index)
+    v = customer_value(bg, gg, cdnow, margin=margin, periods_per_month=4.348, n_draws=300, seed=2)
+    low, high = previous_interval(bg, gg, cdnow, margin=margin, periods_per_month=4.348, n_draws=300, seed=2)
+    np.testing.assert_array_equal(v["clv_low"], low)
+    np.testing.assert_array_equal(v["clv_high"], high)
+    assert np.isinf(v["clv_high"]).any() and v["clv_high"].isna().any()
+
+
+def test_bootstrap_by_group_shares_the_purchase_draws():
+    """customer_value_by_group evaluates the expected purchases of each draw once for all groups; every group's
+    interval is still the one customer_value gives the group alone."""
+    s = load_cdnow_summary()
+    bg = fit_bgnbd(s)
+    groups = pd.Series(np.where(s["frequency"] > 2, "frequent", np.where(s.index % 2 == 0, "even", "odd")),
+                       index=s.index)
+    opts = dict(margin=0.3, periods_per_month=4.348, n_draws=150, seed=9)
+    together = customer_value_by_group(bg, s, groups, **opts)
+    for name in ("even", "frequent", "odd"):
+        part = s[groups == name]
+        pd.testing.assert_frame_equal(together.loc[part.index].drop(columns="spend_group"),
+                                      customer_value(bg, fit_gamma_gamma(part), part, **opts), check_exact=True)
+    other_seed = customer_value_by_group(bg, s, groups, **{**opts, "seed": 10})
+    assert not np.array_equal(other_seed["clv_high"], together["clv_high"])

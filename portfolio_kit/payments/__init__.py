@@ -18,6 +18,8 @@ DataFrame, one call per table, ready for a notebook:
 :func:`backtest_late_payment`             the logit validated on a later window (AUC, Brier, calibration)
 :func:`kaplan_meier`                      share of invoices unpaid by days since issue, by segment
 :class:`PaymentTimeModel`                 Cox model of time to payment; expected cash in 30/60/90 days
+:func:`fit_sample`                        the invoices a model is fitted on: all, or above :data:`MAX_FIT_ROWS`
+                                          a seeded sample stratified by outcome and customer size
 :func:`invoice_ledger`                    the invoices as known at a date, as arrays (a :class:`Ledger`), for
                                           other analyses; with :func:`segment_codes`, :func:`with_segment`,
                                           :data:`DEFAULT_EDGES`, :data:`TOLERANCE` and :data:`UNKNOWN_SEGMENT`
@@ -33,9 +35,9 @@ from portfolio_kit.payments.figures import key_figures
 from portfolio_kit.payments.ledger import (TOLERANCE, UNKNOWN_SEGMENT, Ledger, check_invoices, open_invoices,
                                           segment_codes, with_segment)
 from portfolio_kit.payments.ledger import ledger as invoice_ledger  # the name `ledger` is the module's
-from portfolio_kit.payments.models import (NUMERIC_FEATURES, UNPAID_COLUMNS, Backtest, LatePaymentModel,
-                                           PaymentTimeModel, backtest_late_payment, invoice_features, kaplan_meier,
-                                           median_days_to_pay, payment_durations)
+from portfolio_kit.payments.models import (MAX_FIT_ROWS, NUMERIC_FEATURES, UNPAID_COLUMNS, Backtest, LatePaymentModel,
+                                           PaymentTimeModel, backtest_late_payment, fit_sample, invoice_features,
+                                           kaplan_meier, median_days_to_pay, payment_durations)
 from portfolio_kit.payments.receivables import (DEFAULT_EDGES, aging, aging_history, aging_labels, cash_collected,
                                                 collection_effectiveness_index, dso_countback, dso_standard, exposure,
                                                 exposure_concentration, receivables_kpis)
@@ -47,5 +49,5 @@ __all__ = [
     "receivables_kpis", "exposure", "exposure_concentration",
     "days_late", "late_payment_shares", "payment_index", "payment_profile", "PAYMENT_INDEX_SCALE", "PROFILES",
     "NUMERIC_FEATURES", "invoice_features", "LatePaymentModel", "Backtest", "backtest_late_payment",
-    "payment_durations", "UNPAID_COLUMNS", "kaplan_meier", "median_days_to_pay", "PaymentTimeModel",
+    "MAX_FIT_ROWS", "fit_sample", "payment_durations", "UNPAID_COLUMNS", "kaplan_meier", "median_days_to_pay", "PaymentTimeModel",
 ]

@@ -9,6 +9,13 @@ and how much cash the open invoices should bring in.
 
 Invoices enter as in :mod:`portfolio_kit.payments.behaviour`: sales invoices that are paid (by the date of
 their payment, even partial) or open (nothing received yet); credit notes are left out.
+
+Large ledgers: when more than ``max_rows`` invoices (default :data:`MAX_FIT_ROWS`, 250,000) would enter a fit,
+the logit and the Cox model are fitted on a seeded random sample of them (:func:`fit_sample`), stratified by
+outcome (late or not; paid or open) and by customer size (the customer's number of such invoices, in powers
+of two), the same share of each stratum: the sample needs no weights, and its features are computed on the
+whole ledger (each drawn invoice keeps its customer's full payment history). Below the threshold every
+invoice is used; scoring (backtest, open invoices, customers) always uses every invoice.
 """
 
 from __future__ import annotations
@@ -20,15 +27,19 @@ import numpy as np
 import pandas as pd
 
 from portfolio_kit.payments.behaviour import lateness
-from portfolio_kit.payments.ledger import Ledger, ledger, with_segment
+from portfolio_kit.payments.ledger import UNKNOWN_SEGMENT, Ledger, ledger, segment_labels, with_segment
 from portfolio_kit.stats import regression, scoring, survival
 
 __all__ = ["NUMERIC_FEATURES", "invoice_features", "LatePaymentModel", "Backtest", "backtest_late_payment",
-           "payment_durations", "UNPAID_COLUMNS", "kaplan_meier", "median_days_to_pay", "PaymentTimeModel"]
+           "payment_durations", "UNPAID_COLUMNS", "kaplan_meier", "median_days_to_pay", "PaymentTimeModel",
+           "MAX_FIT_ROWS", "fit_sample"]
 
 #: Numeric features known when an invoice is issued (see :func:`invoice_features`).
 NUMERIC_FEATURES = ("log_amount", "terms_30d", "no_history", "prior_late_share", "prior_days_late")
 _KEY_SHIFT = np.int64(2**31)
+
+#: Invoices a payment model is fitted on at most; above it, on a stratified random sample (:func:`fit_sample`).
+MAX_FIT_ROWS = 250_000
 
 _RENAMED = {"time": "days", "survival": "share_unpaid", "events": "paid"}
 
@@ -57,13 +68,28 @@ def _prior_payments(book: Ledger, day: np.ndarray, code: np.ndarray, threshold: 
                              "prior_days_late": np.where(n > 0, (cum_days[upto] - cum_days[first]) / n, 0.0)})
 
 
-def _customer_columns(frame: pd.DataFrame, customers: pd.DataFrame | None, categorical: Sequence[str]) -> pd.DataFrame:
+def _customer_columns(frame: pd.DataFrame, customers: pd.DataFrame | None, categorical: Sequence[str],
+                      book: Ledger | None = None, code: np.ndarray | None = None,
+                      labels: dict[str, pd.Series] | None = None) -> pd.DataFrame:
+    """``frame`` plus the customers' ``categorical`` columns (:func:`with_segment`); with the ledger ``book`` and
+    the ledger customer code of each row of ``frame``, the same columns looked up once per customer (``labels``:
+    those of :func:`_customer_labels` already at hand, by column)."""
     for col in categorical:
         if customers is None or col not in customers.columns:
             raise ValueError(f"customers: missing column {col!r} used as a feature; pass categorical=() or a "
                              "customers table with it")
-        frame = with_segment(frame, customers, col)
+        if book is None or col == "customer_id" or col in frame.columns:
+            frame = with_segment(frame, customers, col)
+            continue
+        per_customer = labels[col] if labels and col in labels else _customer_labels(customers, col, book)
+        frame = frame.assign(**{col: pd.Series(per_customer.array.take(code), index=frame.index)})
     return frame
+
+
+def _customer_labels(customers: pd.DataFrame, col: str, book: Ledger) -> pd.Series:
+    """The customers' ``col`` per ledger customer code, as :func:`with_segment` gives it (text, ``"(unknown)"``)."""
+    labels = segment_labels(customers, col).reindex(book.customer_ids).astype(object)
+    return labels.fillna(UNKNOWN_SEGMENT).astype(str)
 
 
 def invoice_features(invoices: pd.DataFrame, customers: pd.DataFrame | None, as_of, threshold: int = 30,
@@ -105,22 +131,129 @@ def invoice_features(invoices: pd.DataFrame, customers: pd.DataFrame | None, as_
     >>> features = invoice_features(invoices, customers, "2024-06-30")       # doctest: +SKIP
     >>> features[features["late"].notna()].groupby("sector")["late"].mean()  # doctest: +SKIP
     """
-    book = ledger(invoices, as_of)
-    known, late_days = lateness(book)
-    idx = np.flatnonzero(known)
+    return _features(invoices, customers, as_of, threshold, categorical)
+
+
+def _features(invoices: pd.DataFrame, customers: pd.DataFrame | None, as_of, threshold: int = 30,
+              categorical: Sequence[str] = ("size_class", "sector"), issued_after=None,
+              open_only: bool = False, sample: tuple[Ledger, np.ndarray] | None = None,
+              labels: dict[str, pd.Series] | None = None) -> pd.DataFrame:
+    """:func:`invoice_features`, only for the invoices issued after ``issued_after`` and, with ``open_only``, only
+    the open ones, or only for the ledger entries of ``sample`` (the ledger and entry positions): the same rows
+    as filtering its result, without computing the others."""
+    if sample is None:
+        book = ledger(invoices, as_of)
+        known, late_days = lateness(book)
+        idx = np.flatnonzero(known)
+    else:
+        book, idx = sample
+        known, late_days = lateness(book)
+    if open_only:
+        idx = idx[~book.is_paid[idx]]
+    if issued_after is not None:
+        issued = invoices["issue_date"].iloc[book.rows[idx]]
+        idx = idx[(issued > pd.Timestamp(issued_after)).to_numpy()]
     out = invoices.iloc[book.rows[idx]][["invoice_id", "customer_id", "issue_date", "due_date", "amount"]]
     out = out.reset_index(drop=True)
     out["log_amount"] = np.log(book.amount[idx])
     out["terms_30d"] = (book.due[idx] - book.issue[idx]) / 30.0
     prior = _prior_payments(book, book.issue[idx], book.customer[idx], threshold)
     out = pd.concat([out, prior], axis=1)
-    out = _customer_columns(out, customers, categorical)
+    out = _customer_columns(out, customers, categorical, book, book.customer[idx], labels)
     out["paid"] = book.is_paid[idx]
     out["days_late"] = late_days[idx]
     out["late"] = np.where(book.due[idx] <= book.as_of - threshold, (late_days[idx] > threshold).astype(float), np.nan)
     out["duration"] = np.where(book.is_paid[idx], book.pay[idx], book.as_of) - book.issue[idx]
     out["open_amount"] = book.open_amount[idx]
     return out
+
+
+def fit_sample(invoices: pd.DataFrame, customers: pd.DataFrame | None, as_of, outcome: str = "late",
+               threshold: int = 30, categorical: Sequence[str] = ("size_class", "sector"),
+               max_rows: int | None = MAX_FIT_ROWS, seed: int = 0) -> tuple[pd.DataFrame, float]:
+    """The rows a payment model is fitted on: :func:`invoice_features` of every invoice that enters the fit when
+    at most ``max_rows`` do, else of a seeded random sample of them, stratified by outcome and customer size.
+
+    The invoices of a fit are the rows of :func:`invoice_features` (sales invoices issued by ``as_of``, paid or
+    open) with, for ``outcome="late"`` (the logit), a known ``late`` (due by ``as_of - threshold``); for
+    ``outcome="paid"`` (the Cox model) all of them. With ``n`` of them above ``max_rows``, they are stratified
+    by outcome (late or not; paid or open) and by the size of their customer (its number of such invoices: 1,
+    2-3, 4-7 ... powers of two), and ``round(f N)`` invoices of each stratum of ``N`` are drawn at random
+    (``seed``; the draw hashes the invoice ids, so it does not depend on the order of the rows),
+    ``f = max_rows / n``. Every invoice has the same chance to be drawn, so the fit needs no
+    weights; the features are computed on the whole ledger, so a drawn invoice keeps its customer's full
+    payment history. The reference level of each categorical feature is the most frequent one among all ``n``
+    invoices, as without the sample (in ``features.attrs["reference"]``).
+
+    Parameters
+    ----------
+    invoices, customers, as_of, threshold, categorical
+        As in :func:`invoice_features`.
+    outcome : {"late", "paid"}
+    max_rows : int or None
+        Invoices fitted at most (None: always every one).
+    seed : int
+        Seed of the draw: the same invoices and seed give the same sample.
+
+    Returns
+    -------
+    (DataFrame, float)
+        The features of the invoices to fit on, in the order of :func:`invoice_features`, and the share of
+        the invoices kept (1.0 when all).
+    """
+    if outcome not in ("late", "paid"):
+        raise ValueError(f"outcome must be 'late' or 'paid', got {outcome!r}")
+    if max_rows is not None and (int(max_rows) != max_rows or max_rows < 1):
+        raise ValueError(f"max_rows must be a whole number >= 1 or None, got {max_rows!r}")
+    book = ledger(invoices, as_of)
+    known, late_days = lateness(book)
+    if outcome == "late":
+        fitted, event = known & (book.due <= book.as_of - threshold), late_days > threshold
+    else:
+        fitted, event = known, book.is_paid
+    n = int(fitted.sum())
+    if max_rows is None or n <= max_rows:
+        features = _features(invoices, customers, as_of, threshold, categorical, sample=(book, np.flatnonzero(known)))
+        return (features[features["late"].notna()] if outcome == "late" else features), 1.0
+    idx = np.flatnonzero(fitted)
+    count = np.bincount(book.customer[idx], minlength=book.customer_ids.size)
+    size = np.floor(np.log2(count[book.customer[idx]])).astype(np.int64)
+    stratum = size * 2 + event[idx].astype(np.int64)
+    # a random order within each stratum from the invoice ids and the seed, so the draw does not depend on the
+    # order of the rows
+    salt = np.random.default_rng(seed).integers(2**63, dtype=np.uint64)
+    keys = pd.util.hash_pandas_object(invoices["invoice_id"].iloc[book.rows[idx]], index=False).to_numpy() ^ salt
+    keys *= np.uint64(0x9E3779B97F4A7C15)
+    keys ^= keys >> np.uint64(29)
+    order = np.lexsort((keys, stratum))  # by stratum, at random within it
+    sizes = np.bincount(stratum)
+    first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rank = np.arange(idx.size) - first[stratum[order]]
+    take = np.rint(sizes * (max_rows / n)).astype(np.int64)
+    drawn = np.sort(order[rank < take[stratum[order]]])
+    labels = {col: _customer_labels(customers, col, book) for col in categorical
+              if customers is not None and col in customers.columns and col != "customer_id"}
+    features = _features(invoices, customers, as_of, threshold, categorical, sample=(book, idx[drawn]),
+                         labels=labels)
+    reference = {}
+    per_customer = np.bincount(book.customer[idx], minlength=book.customer_ids.size)
+    for col in labels:  # the most frequent level of all n invoices (regression.Design's default reference)
+        codes, levels = pd.factorize(labels[col].to_numpy())
+        counts = np.bincount(codes, weights=per_customer, minlength=len(levels))
+        reference[col] = str(levels[np.argmax(counts)])
+    features.attrs["reference"] = reference
+    return features, drawn.size / n
+
+
+def _fit_design(design: regression.Design, train: pd.DataFrame) -> None:
+    """Fit ``design`` on ``train``; on a :func:`fit_sample` sample, with the reference levels of all the
+    invoices (a level the caller chose stays)."""
+    chosen = design.reference
+    design.reference = {**train.attrs.get("reference", {}), **chosen}
+    try:
+        design.fit(train)
+    finally:
+        design.reference = chosen
 
 
 def _check_numeric(numeric: Sequence[str]) -> tuple[str, ...]:
@@ -151,6 +284,11 @@ class LatePaymentModel:
     reference : mapping, optional
         Reference level of some categorical features, e.g. ``{"sector": "Manufacturing"}`` (default: the
         most frequent level).
+    max_rows : int or None
+        Above this many invoices with a known outcome, fit on a seeded, stratified random sample of them
+        (:func:`fit_sample`; None: never).
+    seed : int
+        Seed of that sample.
 
     Attributes
     ----------
@@ -160,6 +298,9 @@ class LatePaymentModel:
     levels_ : dict
         Levels of each categorical feature, the reference first.
     n_train_, event_rate_ : int, float
+        Invoices fitted (the sample's, when sampled) and their share late.
+    sample_share_ : float
+        Share of the invoices that entered the fit (1.0: all).
 
     Examples
     --------
@@ -169,20 +310,22 @@ class LatePaymentModel:
     """
 
     def __init__(self, threshold: int = 30, categorical: Sequence[str] = ("size_class", "sector"),
-                 numeric: Sequence[str] = NUMERIC_FEATURES, reference: Mapping[str, str] | None = None):
-        self.threshold = threshold
+                 numeric: Sequence[str] = NUMERIC_FEATURES, reference: Mapping[str, str] | None = None,
+                 max_rows: int | None = MAX_FIT_ROWS, seed: int = 0):
+        self.threshold, self.max_rows, self.seed = threshold, max_rows, seed
         self._design = regression.Design(_check_numeric(numeric), categorical, reference, name="LatePaymentModel")
         self.categorical = self._design.categorical
 
     def fit(self, invoices: pd.DataFrame, customers: pd.DataFrame | None, as_of) -> "LatePaymentModel":
-        """Fit on the invoices issued by ``as_of`` whose outcome is known then."""
-        features = invoice_features(invoices, customers, as_of, self.threshold, self.categorical)
-        train = features[features["late"].notna()]
+        """Fit on the invoices issued by ``as_of`` whose outcome is known then (above ``max_rows`` of them, on a
+        stratified random sample: :func:`fit_sample`)."""
+        train, self.sample_share_ = fit_sample(invoices, customers, as_of, "late", self.threshold, self.categorical,
+                                               self.max_rows, self.seed)
         y = train["late"].to_numpy()
         if train.empty or y.min() == y.max():
             raise ValueError(f"invoices: the model needs invoices with a known outcome, both late and not late "
                              f"(more than {self.threshold} days); got {len(train)} with {int(y.sum())} late")
-        self._design.fit(train)
+        _fit_design(self._design, train)
         self.levels_ = self._design.levels_
         self.result_ = regression.fit_logit(y, self._design.matrix(train), name="LatePaymentModel", maxiter=200)
         self.coefficients_ = regression.coefficient_table(self.result_, "odds_ratio")
@@ -200,9 +343,7 @@ class LatePaymentModel:
                        issued_after=None) -> pd.DataFrame:
         """:func:`invoice_features` at ``as_of`` (optionally only invoices issued after a date) with
         ``p_late``; open invoices get their risk score, others a score to compare with the outcome."""
-        features = invoice_features(invoices, customers, as_of, self.threshold, self.categorical)
-        if issued_after is not None:
-            features = features[features["issue_date"] > pd.Timestamp(issued_after)].reset_index(drop=True)
+        features = _features(invoices, customers, as_of, self.threshold, self.categorical, issued_after)
         return features.assign(p_late=self.predict(features))
 
     def predict_customers(self, invoices: pd.DataFrame, customers: pd.DataFrame, as_of) -> pd.DataFrame:
@@ -269,9 +410,11 @@ def backtest_late_payment(invoices: pd.DataFrame, customers: pd.DataFrame | None
                           bins: int = 10, **model_options) -> Backtest:
     """Validate :class:`LatePaymentModel` on a later time window.
 
-    The model is fitted with the ledger as it was at ``split_date`` (outcomes known then), then scores the
-    invoices issued after ``split_date`` whose outcome is known at ``as_of``; AUC, Brier score, calibration
-    and lift compare the scores with those outcomes.
+    The model is fitted with the ledger as it was at ``split_date`` (outcomes known then; above ``max_rows``
+    invoices, on a stratified random sample of them, see :func:`fit_sample`), then scores every invoice issued
+    after ``split_date`` whose outcome is known at ``as_of``; AUC, Brier score, calibration and lift compare the
+    scores with those outcomes. ``model_options`` go to :class:`LatePaymentModel` (``threshold``,
+    ``max_rows``, ``seed`` ...).
 
     Examples
     --------
@@ -379,6 +522,11 @@ class PaymentTimeModel:
         Features, as in :class:`LatePaymentModel`.
     ties : {"breslow", "efron"}
         Handling of invoices paid on the same day.
+    max_rows : int or None
+        Above this many invoices, fit on a seeded, stratified random sample of them (:func:`fit_sample`; None:
+        never). The baseline hazard comes from the same rows: a hazard is a rate, so it needs no rescaling.
+    seed : int
+        Seed of that sample.
 
     Attributes
     ----------
@@ -387,6 +535,8 @@ class PaymentTimeModel:
         ``term``, ``coef``, ``std_err``, ``z``, ``p_value``, ``hazard_ratio`` and its 95% interval.
     baseline_ : DataFrame
         ``days``, ``cumulative_hazard`` (at features 0).
+    sample_share_ : float
+        Share of the invoices that entered the fit (1.0: all).
 
     Examples
     --------
@@ -396,19 +546,21 @@ class PaymentTimeModel:
 
     def __init__(self, categorical: Sequence[str] = ("size_class", "sector"),
                  numeric: Sequence[str] = NUMERIC_FEATURES, reference: Mapping[str, str] | None = None,
-                 ties: str = "breslow"):
+                 ties: str = "breslow", max_rows: int | None = MAX_FIT_ROWS, seed: int = 0):
         if ties not in ("breslow", "efron"):
             raise ValueError(f"ties must be 'breslow' or 'efron', got {ties!r}")
-        self.ties = ties
+        self.ties, self.max_rows, self.seed = ties, max_rows, seed
         self._design = regression.Design(_check_numeric(numeric), categorical, reference, name="PaymentTimeModel")
         self.categorical = self._design.categorical
 
     def fit(self, invoices: pd.DataFrame, customers: pd.DataFrame | None, as_of) -> "PaymentTimeModel":
-        """Fit on every sales invoice issued by ``as_of``, paid or open."""
-        features = invoice_features(invoices, customers, as_of, categorical=self.categorical)
+        """Fit on every sales invoice issued by ``as_of``, paid or open (above ``max_rows`` of them, on a
+        stratified random sample: :func:`fit_sample`)."""
+        features, self.sample_share_ = fit_sample(invoices, customers, as_of, "paid", categorical=self.categorical,
+                                                  max_rows=self.max_rows, seed=self.seed)
         if not features["paid"].any():
             raise ValueError("invoices: no invoice paid by as_of; the time to payment cannot be modelled")
-        self._design.fit(features)
+        _fit_design(self._design, features)
         X = self._design.matrix(features, constant=False)
         from statsmodels.duration.hazard_regression import PHReg  # on first fit (a slow import)
 
@@ -435,8 +587,7 @@ class PaymentTimeModel:
         """
         if not hasattr(self, "result_"):
             raise ValueError("PaymentTimeModel: call fit() first")
-        features = invoice_features(invoices, customers, as_of, categorical=self.categorical)
-        open_ = features[~features["paid"]].reset_index(drop=True)
+        open_ = _features(invoices, customers, as_of, categorical=self.categorical, open_only=True)
         risk = np.exp(self._design.matrix(open_, constant=False).to_numpy() @ np.asarray(self.result_.params))
         age = open_["duration"].to_numpy(float)
         out = open_[["invoice_id", "customer_id", "due_date", "open_amount"]].assign(age_days=age)
