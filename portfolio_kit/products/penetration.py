@@ -29,9 +29,9 @@ def group_labels(attributes: pd.DataFrame, columns: Sequence[str]) -> pd.Series 
     present = [c for c in columns if c in attributes.columns and attributes[c].notna().any()]
     if not present:
         return None
-    parts = attributes[present].astype(object)
-    label = parts.astype(str).agg(" / ".join, axis=1).where(parts.notna().all(axis=1))
-    return label.rename(" / ".join(present))
+    parts = [attributes[c].astype("string") for c in present]
+    label = parts[0].str.cat(parts[1:], sep=" / ") if len(parts) > 1 else parts[0]  # missing if any part is
+    return label.astype(object).where(label.notna(), None).rename(" / ".join(present))
 
 
 def _groups_of(customers: pd.Index, groups: pd.Series | None) -> pd.Series:

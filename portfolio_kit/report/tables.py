@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -86,10 +85,22 @@ def _is_text(series: pd.Series) -> bool:
     return series.dtype == object or isinstance(series.dtype, (pd.StringDtype, pd.CategoricalDtype))
 
 
+def _any_text(series: pd.Series, starts: tuple[str, ...] = (), contains: str = "") -> bool:
+    """Whether a text value of ``series`` starts with one of ``starts`` (or holds ``contains``): vectorised on
+    string columns (millions of rows), value by value on mixed object columns (only their ``str`` values count)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = pd.Series(series.cat.categories)
+    if isinstance(series.dtype, pd.StringDtype):
+        hit = series.str.startswith(starts) if starts else series.str.contains(contains, regex=False)
+        return bool(hit.fillna(False).any())
+    values = [v for v in series if isinstance(v, str)]
+    return any(v.startswith(starts) for v in values) if starts else any(contains in v for v in values)
+
+
 def _safe(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with its formula-like text cells and column names quoted; ``table`` itself when it has none."""
     hostile = [i for i, (_, series) in enumerate(table.items())
-               if _is_text(series) and any(_neutralise(v) is not v for v in series)]
+               if _is_text(series) and _any_text(series, starts=_FORMULA_STARTS)]
     renamed = any(_neutralise(c) is not c for c in table.columns)
     if not hostile and not renamed:
         return table
@@ -103,15 +114,15 @@ def _safe(table: pd.DataFrame) -> pd.DataFrame:
 
 def _has_cr(table: pd.DataFrame) -> bool:
     """Whether a text cell or name holds a carriage return, which the CSV writer leaves unquoted with ``\\n`` lines."""
-    cells = (v for _, series in table.items() if _is_text(series) for v in series)
-    return any(isinstance(v, str) and "\r" in v for v in chain(table.columns, cells))
+    return (any(isinstance(c, str) and "\r" in c for c in table.columns)
+            or any(_any_text(series, contains="\r") for _, series in table.items() if _is_text(series)))
 
 
 def _read_for_sheet(csv: Path) -> pd.DataFrame:
     """A saved table as the workbook shows it: identifiers and numbers with leading zeros kept as text."""
     raw = pd.read_csv(csv, dtype=str, keep_default_na=False)
     text = {c: str for c in raw.columns if c.endswith("_id") or raw[c].str.match(r"0\d").any()}
-    return pd.read_csv(csv, dtype=text) if text else pd.read_csv(csv)
+    return pd.read_csv(csv, dtype=text, low_memory=False)  # each column's type from all its rows, not per chunk
 
 
 def save_table(table: pd.DataFrame, name: str, output_dir: str | Path | None) -> pd.DataFrame:
