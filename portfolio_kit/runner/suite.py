@@ -725,6 +725,7 @@ def run_suite(cfg: PortfolioConfig, *, only: list[str] | None = None, overrides:
     # the kernels read the portfolio checked above instead of reading and checking the exports again
     handed = Path(tempfile.mkdtemp(prefix="portfolio-kit-")) / "portfolio.pickle"
     hand_over(portfolio, portfolio_key(cfg, pseudonymise), handed)
+    del portfolio, report  # the kernels have it now: the runner does not hold a large client for the whole run
     os.environ[HANDED_OVER] = str(handed)
 
     def execute(plan: NotebookPlan) -> dict:
