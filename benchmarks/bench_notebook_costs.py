@@ -163,26 +163,29 @@ def bench_payments(portfolio, months: int = 9) -> list[dict]:
                      "now s": f"{t_after:.2f}", "speed-up": f"{t_before / t_after:.1f}x", "check": check})
         print(rows[-1], flush=True)
 
-    with previous_payments():
-        bt_before, t_before = _clock(lambda: pay.backtest_late_payment(invoices, customers, split, end,
-                                                                       max_rows=None))
-    bt_after, t_after = _clock(lambda: pay.backtest_late_payment(invoices, customers, split, end))
+    def both(step):
+        """``step(**options)`` with the previous code and every invoice, then the current one: results, seconds."""
+        with previous_payments():
+            before, t_before = _clock(lambda: step(max_rows=None))
+        after, t_after = _clock(step)
+        return before, after, t_before, t_after
+
+    bt_before, bt_after, t_before, t_after = both(
+        lambda **o: pay.backtest_late_payment(invoices, customers, split, end, **o))
     worst, mean = _in_standard_errors(bt_after.model.coefficients_, bt_before.model.coefficients_)
     auc = bt_before.metrics["auc"].item(), bt_after.metrics["auc"].item()
     row("late-payment backtest", t_before, t_after,
         f"{len(bt_after.scored):,} scored; AUC {auc[0]:.4f} -> {auc[1]:.4f}; coefficients within {worst:.2f} se "
         f"(mean {mean:.2f}); sample {bt_after.model.sample_share_:.1%} of the invoices")
 
-    with previous_payments():
-        late_before, t_before = _clock(lambda: pay.LatePaymentModel(max_rows=None).fit(invoices, customers, end))
-    late_after, t_after = _clock(lambda: pay.LatePaymentModel().fit(invoices, customers, end))
+    late_before, late_after, t_before, t_after = both(
+        lambda **o: pay.LatePaymentModel(**o).fit(invoices, customers, end))
     worst, mean = _in_standard_errors(late_after.coefficients_, late_before.coefficients_)
     row("late-payment model", t_before, t_after,
         f"{late_before.n_train_:,} -> {late_after.n_train_:,} fitted; within {worst:.2f} se (mean {mean:.2f})")
 
-    with previous_payments():
-        cox_before, t_before = _clock(lambda: pay.PaymentTimeModel(max_rows=None).fit(invoices, customers, end))
-    cox_after, t_after = _clock(lambda: pay.PaymentTimeModel().fit(invoices, customers, end))
+    cox_before, cox_after, t_before, t_after = both(
+        lambda **o: pay.PaymentTimeModel(**o).fit(invoices, customers, end))
     worst, mean = _in_standard_errors(cox_after.hazard_ratios_, cox_before.hazard_ratios_)
     row("Cox model of time to payment", t_before, t_after,
         f"sample {cox_after.sample_share_:.1%} of the invoices; within {worst:.2f} se (mean {mean:.2f})")
