@@ -337,6 +337,14 @@ class Texts:
         special = np.where(np.isinf(num), np.where(num > 0, "inf", "-inf"), self._fmt.missing)
         return pd.Series(np.where(finite, out.astype(object), special), index=values.index, dtype=object)
 
+    def moneys(self, x: Any, decimals: int = 0) -> pd.Series:
+        """Amounts with the currency code, vectorised: ``EUR 1,234`` per value of ``x`` (:meth:`numbers`)."""
+        return self.currency + " " + self.numbers(x, decimals)
+
+    def percents(self, x: Any, decimals: int = 0) -> pd.Series:
+        """Shares as percentages, vectorised: ``0.123`` -> ``12%`` per value of ``x`` (:meth:`numbers`)."""
+        return self.numbers(pd.Series(x, copy=False) * 100, decimals) + "%"
+
     def column(self, name: Any) -> str:
         """The header of a column: ``columns.<name>`` from the catalogue, else ``"snake_case"`` ->
         ``"Snake case"``."""

@@ -54,7 +54,7 @@ def roll_rate_heatmap(matrix: pd.DataFrame, ax=None, title: str | None = None, t
     shares = matrix.astype(float)
     if texts is not None:
         shares = shares.rename(index=lambda c: shown_name(c, texts), columns=lambda c: shown_name(c, texts))
-    written = shares.apply(lambda column: t.numbers(column * 100)) + "%"
+    written = shares.apply(t.percents)
     cells = shares.fillna(0).to_numpy()
     text = np.where(cells > 0, np.where(cells < 0.005, "<1%", written.to_numpy()), "")
     sns.heatmap(shares.fillna(0), annot=text, fmt="", cmap="Reds", vmin=0, vmax=1, cbar=False, linewidths=0.5, ax=ax)

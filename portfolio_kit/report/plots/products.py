@@ -33,10 +33,6 @@ def mix_bars(mix: pd.DataFrame, ax=None, title: str | None = None, texts: Texts 
     return fig
 
 
-def _percent_cells(shares: pd.DataFrame, t: Texts) -> np.ndarray:
-    return (shares.apply(lambda column: t.numbers(column * 100)) + "%").to_numpy()
-
-
 def penetration_heatmap(shares: pd.DataFrame, space: pd.DataFrame | None = None, ax=None, title: str | None = None,
                         texts: Texts | None = None):
     """Heat-map of penetration, groups x lines (share of the group's customers buying the line, in %); the
@@ -49,7 +45,7 @@ def penetration_heatmap(shares: pd.DataFrame, space: pd.DataFrame | None = None,
     group = shares.columns[0]
     grid = shares.pivot(index=group, columns="product", values="penetration").astype(float)
     shown = grid.rename(index=lambda c: shown_name(c, texts), columns=lambda c: shown_name(c, texts))
-    sns.heatmap(shown, annot=_percent_cells(grid, t), fmt="", cmap="Blues", vmin=0, vmax=1, cbar=False,
+    sns.heatmap(shown, annot=grid.apply(t.percents).to_numpy(), fmt="", cmap="Blues", vmin=0, vmax=1, cbar=False,
                 linewidths=0.5, ax=ax)
     if space is not None:
         rows, columns = list(grid.index), list(grid.columns)

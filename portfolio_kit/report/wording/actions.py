@@ -32,21 +32,20 @@ def action_reasons(rows: pd.DataFrame, texts: Texts | None = None, *, margin: bo
     t = texts if texts is not None else Texts("en")
     i = rows.index
     col = lambda name: rows[name] if name in rows.columns else pd.Series(np.nan, index=i)  # noqa: E731
-    money = lambda x: t.currency + " " + t.numbers(x, 0)  # noqa: E731
-    percent = lambda x, d=0: t.numbers(x * 100, d) + "%"  # noqa: E731
     share = col("action").map(shares or {}).astype(float)
     fields = dict(
-        value=money(col("value_12m")), kind=t("actions.margin" if margin else "actions.revenue"),
-        share=percent(share), threshold=money(col("threshold")), stake=money(col("value_at_stake")),
+        value=t.moneys(col("value_12m")), kind=t("actions.margin" if margin else "actions.revenue"),
+        share=t.percents(share), threshold=t.moneys(col("threshold")), stake=t.moneys(col("value_at_stake")),
         rating_before=col("rating_before").astype(object).fillna(t.number(np.nan)).astype(str),
         rating=col("rating").astype(object).fillna(t.number(np.nan)).astype(str),
-        payment_index=t.numbers(col("payment_index"), 0), p_late=percent(col("p_late")),
-        exposure=money(col("exposure")), limit=money(col("credit_limit")), p_alive=percent(col("probability_alive")),
-        churn=percent(col("churn_probability")), days_since=t.numbers(col("days_since_purchase"), 0),
-        revenue=money(col("revenue_12m")), change=t.numbers(col("revenue_change") * 100, 0, signed=True) + "%",
-        days=t.numbers(col("threshold"), 0), clv=money(col("clv")),
+        payment_index=t.numbers(col("payment_index"), 0), p_late=t.percents(col("p_late")),
+        exposure=t.moneys(col("exposure")), limit=t.moneys(col("credit_limit")),
+        p_alive=t.percents(col("probability_alive")),
+        churn=t.percents(col("churn_probability")), days_since=t.numbers(col("days_since_purchase"), 0),
+        revenue=t.moneys(col("revenue_12m")), change=t.numbers(col("revenue_change") * 100, 0, signed=True) + "%",
+        days=t.numbers(col("threshold"), 0), clv=t.moneys(col("clv")),
         next_product=col("next_product").astype(object).fillna("").astype(str),
-        next_chance=percent(col("next_product_score")), next_value=money(col("next_product_value")),
+        next_chance=t.percents(col("next_product_score")), next_value=t.moneys(col("next_product_value")),
     )
     key = "actions.reason." + col("action").astype(str) + "." + col("trigger").astype(str)
     out = pd.Series("", index=i, dtype=object)

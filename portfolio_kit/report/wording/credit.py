@@ -25,16 +25,15 @@ def limit_reasons(limits: pd.DataFrame, texts: Texts | None = None, default_days
     t = texts if texts is not None else Texts("en")
     i = limits.index
     col = lambda name: limits[name] if name in limits.columns else pd.Series(np.nan, index=i)  # noqa: E731
-    money = lambda x: t.currency + " " + t.numbers(x, 0)  # noqa: E731
     factor = t.numbers(col("risk_factor"), 2)
     driver = col("risk_driver").astype(object).fillna("unknown")
     say = lambda key, **f: t.fill(t.template(key), i, **f)  # noqa: E731
     values = {
         "payment_index": t.numbers(col("payment_index"), 0),
-        "p_late": t.numbers(col("p_late") * 100, 0) + "%",
+        "p_late": t.percents(col("p_late")),
         "rating": col("rating").astype(object).fillna(t.number(np.nan)).astype(str),
         "failure_score": t.numbers(col("failure_score"), 0),
-        "ecl_rate": t.numbers(col("ecl_rate") * 100, 1) + "%",
+        "ecl_rate": t.percents(col("ecl_rate"), 1),
         "unknown": pd.Series("", index=i),
         "defaulted": t.numbers(pd.Series(float(default_days), index=i), 0),
     }
@@ -43,9 +42,9 @@ def limit_reasons(limits: pd.DataFrame, texts: Texts | None = None, default_days
         mask = driver.eq(name).to_numpy()
         if mask.any():
             risk[mask] = say(f"credit.driver.{name}", value=value, factor=factor)[mask]
-    fields = dict(monthly=money(col("monthly_purchases")), days=t.numbers(col("days_to_pay"), 0),
-                  need=money(col("need")), risk=risk, recommended=money(col("recommended_limit")),
-                  limit=money(col("credit_limit")), exposure=money(col("exposure")))
+    fields = dict(monthly=t.moneys(col("monthly_purchases")), days=t.numbers(col("days_to_pay"), 0),
+                  need=t.moneys(col("need")), risk=risk, recommended=t.moneys(col("recommended_limit")),
+                  limit=t.moneys(col("credit_limit")), exposure=t.moneys(col("exposure")))
     reason = col("limit_reason").astype(object).fillna("need")
     out = pd.Series("", index=i, dtype=object)
     for key in ("need", "dormant", "stop", "no_limit", "no_history"):

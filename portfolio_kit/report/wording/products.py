@@ -22,15 +22,13 @@ def next_product_reasons(suggestions: pd.DataFrame, texts: Texts | None = None, 
     margin, else revenue)."""
     t = texts if texts is not None else Texts("en")
     i = suggestions.index
-    money = lambda x: t.currency + " " + t.numbers(x, 0)  # noqa: E731
-    percent = lambda x: t.numbers(x * 100, 0) + "%"  # noqa: E731
     value = suggestions["expected_margin" if margin else "expected_revenue"]
     score = suggestions["score"]
     fields = dict(
         product=suggestions["product"].astype(str), group=suggestions["peer_group"].astype(str),
-        peer_share=percent(suggestions["peer_share"]), from_line=suggestions["from_line"].astype(object).fillna(""),
-        confidence=percent(suggestions["confidence"]), lift=t.numbers(suggestions["lift"], 1),
-        score=percent(score), typical=money(value / score.where(score > 0, np.nan)), value=money(value),
+        peer_share=t.percents(suggestions["peer_share"]), from_line=suggestions["from_line"].astype(object).fillna(""),
+        confidence=t.percents(suggestions["confidence"]), lift=t.numbers(suggestions["lift"], 1),
+        score=t.percents(score), typical=t.moneys(value / score.where(score > 0, np.nan)), value=t.moneys(value),
         kind=t("products.margin" if margin else "products.revenue"),
     )
     out = pd.Series("", index=i, dtype=object)
