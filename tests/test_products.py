@@ -121,7 +121,8 @@ def test_next_products_scores_by_hand():
     lines = _bought([("1", "x"), ("1", "y"), ("2", "x"), ("2", "y"), ("3", "x"), ("4", "y"), ("5", "z"), ("6", "z")])
     spend = pd.DataFrame({"group": ["All customers"] * 3, "product": ["x", "y", "z"],
                           "typical_revenue": [100.0, 300.0, 50.0], "typical_margin": [10.0, 30.0, 5.0]})
-    out = products.next_products(lines, None, spend, prior=2.0, min_support=0.0, min_customers=1, alpha=1.0)
+    rules = products.line_associations(lines, min_support=0.0, min_customers=1, alpha=1.0)
+    out = products.next_products(lines, None, spend, prior=2.0, rules=rules)
     row = out.set_index("customer_id")
     # customer 3 (buys x): peers: y bought by 3 of 6 -> (3 + 2 x 0.5) / (6 + 2) = 0.5; pair x->y: (2 + 2 x 0.5)
     # / (3 + 2) = 0.6 (x, y significant at alpha 1); z: (2 + 2 x 1/3) / 8 = 1/3 -> y: 0.6 x 30 = 18 margin

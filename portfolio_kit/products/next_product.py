@@ -7,7 +7,7 @@ not outrank one bought by 600 of 1,000):
 - *peers*: the share of c's peer group (same segment and sector, or any grouping given) buying L,
   ``(n_gL + prior p_L) / (n_g + prior)``;
 - *pair*: for each line A that c buys and that goes with L (a significant pair of
-  :func:`~portfolio_kit.products.line_associations`, with the guard given), the share of A's buyers who also buy L,
+  :func:`~portfolio_kit.products.line_associations`), the share of A's buyers who also buy L,
   ``(n_AL + prior p_L) / (n_A + prior)``, the best A kept.
 
 The ``score`` is the larger of the two (its ``basis`` says which); the ``expected_margin`` is the score times the
@@ -49,7 +49,8 @@ def _spend_grid(spend: pd.DataFrame | None, group_names: pd.Index, names: pd.Ind
 
 
 def next_products(lines: pd.DataFrame, groups: pd.Series | None = None, spend: pd.DataFrame | None = None, *,
-                  prior: float = 20.0, rank_by: str = "expected", **guard) -> pd.DataFrame:
+                  prior: float = 20.0, rank_by: str = "expected", rules: pd.DataFrame | None = None
+                  ) -> pd.DataFrame:
     """The next line to offer each customer of ``lines`` (see the module docstring).
 
     Parameters
@@ -66,9 +67,9 @@ def next_products(lines: pd.DataFrame, groups: pd.Series | None = None, spend: p
         Weight, in customers, of the shrinkage towards each line's overall share.
     rank_by : {"expected", "score"}
         Rank a customer's lines by expected margin (revenue without margins), or by score alone.
-    **guard
-        ``min_support``, ``min_customers``, ``alpha`` of :func:`~portfolio_kit.products.line_associations`: the
-        pairs that count.
+    rules : DataFrame, optional
+        :func:`~portfolio_kit.products.line_associations` of ``lines``, whose significant pairs count (default:
+        computed with its default guard).
 
     Returns
     -------
@@ -98,7 +99,7 @@ def next_products(lines: pd.DataFrame, groups: pd.Series | None = None, spend: p
     both = co_purchases(matrix).astype(float)
     buyers = np.diag(both).copy()
     pair = (both + prior * share) / (buyers[:, None] + prior)
-    rules = line_associations(lines, **guard)
+    rules = line_associations(lines) if rules is None else rules
     significant = pd.crosstab(rules["antecedent"], rules["consequent"], values=rules["significant"], aggfunc="any")
     pair[~significant.reindex(index=names, columns=names).fillna(False).to_numpy(bool)] = 0.0
     has_margin = spend is not None and "typical_margin" in spend.columns
@@ -167,8 +168,11 @@ def next_product_backtest(lines: pd.DataFrame, cutoff, groups: pd.Series | None 
         Peer groups, as in :func:`next_products`.
     spend : DataFrame, optional
         :func:`~portfolio_kit.products.typical_spend` of the months before ``cutoff``.
-    prior, **guard
+    prior : float
         As in :func:`next_products`.
+    **guard
+        ``min_support``, ``min_customers``, ``alpha`` of :func:`~portfolio_kit.products.line_associations`: the
+        pairs (among the lines bought by the cut-off) that count.
 
     Returns
     -------
@@ -183,8 +187,9 @@ def next_product_backtest(lines: pd.DataFrame, cutoff, groups: pd.Series | None 
     before = lines[first <= cutoff]
     started = lines[(first > cutoff) & lines["customer_id"].isin(before["customer_id"])]
     new = started.groupby("customer_id")["product"].agg(set)
-    methods = {"expected": next_products(before, groups, spend, prior=prior, rank_by="expected", **guard),
-               "score": next_products(before, groups, spend, prior=prior, rank_by="score", **guard),
+    rules = line_associations(before, **guard)
+    methods = {"expected": next_products(before, groups, spend, prior=prior, rank_by="expected", rules=rules),
+               "score": next_products(before, groups, spend, prior=prior, rank_by="score", rules=rules),
                "popularity": popular_products(before)}
     out = []
     for method, picks in methods.items():
